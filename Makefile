@@ -1,0 +1,53 @@
+# Two commands for a fresh machine:  `make synth`  and  `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_SUPPORT_WARNING := 1
+export CDK8S_CHECK_UPGRADE := false
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup synth test lint unit e2e bench imports clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Synthesize dist/ from main.py through the real cdk8s CLI.
+synth: setup
+	cdk8s synth
+
+## Everything CI runs: lint, types, unit tests, then the end-to-end suite.
+test: setup lint unit
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check prepuller tests main.py benchmarks
+	$(PY) -m mypy
+
+unit: setup
+	$(PY) -m pytest -m "not e2e"
+
+e2e: setup
+	tests/e2e/run
+
+## Benchmarks (not tests): synth time and memory, end-to-end pull times.
+bench: setup
+	$(PY) benchmarks/synth.py
+
+## Regenerate imports/ offline from the schema kubernetes-validate ships.
+imports: setup
+	$(VENV)/bin/activate >/dev/null 2>&1 || true
+	source $(VENV)/bin/activate && ../shared/tools/cdk8s-import-offline
+
+clean:
+	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .mypy_cache .ruff_cache

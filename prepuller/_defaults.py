@@ -1,0 +1,22 @@
+"""Pinned default images and fixed identities. Change a pin here and nowhere else."""
+
+from __future__ import annotations
+
+#: The main container of every prepuller pod: it only keeps the pod Running.
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+
+#: Where the static binary that runs inside every listed image comes from: an official,
+#: statically linked busybox (the ``-musl`` variant), so it runs in images with no shell
+#: and no libc (scratch, distroless).
+HELPER_IMAGE = "docker.io/library/busybox:1.37.0-musl"
+
+#: Path of busybox inside the helper image.
+HELPER_BINARY = "/bin/busybox"
+
+#: The non-root user and group every container runs as (``nobody``/``nogroup``, the ids
+#: JupyterHub's image puller uses too). Any uid works: the copied binary is world-executable.
+RUN_AS_UID = 65534
+
+#: Label every prepuller pod carries with the prepuller's name, as the Helm chart did
+#: (``kubectl get pods -lname=prepull``).
+NAME_LABEL = "name"

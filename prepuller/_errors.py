@@ -1,0 +1,44 @@
+"""Exceptions raised by prepuller.
+
+The whole tree::
+
+    ValueError
+     └── PrepullerError        bad input: an option, an image reference, a values file
+
+Every error names the option (or the values-file key path) and quotes the bad value, so
+a message alone tells the user what to fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["PrepullerError"]
+
+_MISSING: Any = object()
+
+
+class PrepullerError(ValueError):
+    """Invalid input to prepuller.
+
+    Args:
+        option: where the bad value sits, e.g. ``images[2]`` or ``tolerations[0].operator``.
+        reason: what is wrong with it, in words.
+        value: the bad value itself; quoted in the message with :func:`repr`. Leave it out
+            when the reason already says everything (e.g. an empty list).
+    """
+
+    def __init__(self, option: str, reason: str, value: Any = _MISSING) -> None:
+        self.option = option
+        self.reason = reason
+        self.value = None if value is _MISSING else value
+        message = f"{option}: {reason}"
+        if value is not _MISSING:
+            message += f" (got {_quote(value)})"
+        super().__init__(message)
+
+
+def _quote(value: Any) -> str:
+    text = repr(value)
+    # Keep messages readable when someone passes a huge structure.
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,189 @@
+"""Validators for the construct's options: one function per kind of value.
+
+Each returns a clean copy of what it accepts (plain ``dict``/``list``/``str``) and raises
+:class:`PrepullerError` naming the option and quoting the value otherwise. The Kubernetes
+rules are transcribed from ``k8s.io/apimachinery/pkg/util/validation``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from ._errors import PrepullerError
+
+T = TypeVar("T")
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_QUANTITY = re.compile(r"^\+?(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$")
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": Decimal(10**3),
+            "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12), "P": Decimal(10**15), "E": Decimal(10**18)}
+_PERCENT = re.compile(r"^([0-9]+)%$")
+
+
+def string(value: object, option: str) -> str:
+    if not isinstance(value, str):
+        raise PrepullerError(option, "must be a string", value)
+    return value
+
+
+def boolean(value: object, option: str) -> bool:
+    if not isinstance(value, bool):
+        raise PrepullerError(option, "must be true or false", value)
+    return value
+
+
+def integer(value: object, option: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PrepullerError(option, "must be a whole number", value)
+    if minimum is not None and value < minimum:
+        raise PrepullerError(option, f"must be at least {minimum}", value)
+    if maximum is not None and value > maximum:
+        raise PrepullerError(option, f"must be at most {maximum}", value)
+    return value
+
+
+def one_of(value: object, option: str, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise PrepullerError(option, f"must be one of {', '.join(repr(c) for c in choices)}", value)
+    return value
+
+
+def dns_label(value: object, option: str, *, max_length: int = 63) -> str:
+    """A DNS-1123 label: what names of namespaces, containers and label-able objects must be."""
+    text = string(value, option)
+    if len(text) > max_length or not _DNS_LABEL.fullmatch(text):
+        raise PrepullerError(
+            option,
+            f"must be a DNS-1123 label: at most {max_length} lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit",
+            value,
+        )
+    return text
+
+
+def dns_subdomain(value: object, option: str) -> str:
+    """A DNS-1123 subdomain: what names of most objects (secrets, priority classes) must be."""
+    text = string(value, option)
+    if len(text) > 253 or not _DNS_SUBDOMAIN.fullmatch(text):
+        raise PrepullerError(
+            option,
+            "must be a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit",
+            value,
+        )
+    return text
+
+
+def sequence(value: object, option: str, item: Callable[[object, str], T], *, allow_empty: bool = True) -> list[T]:
+    """A list of items; a bare string is refused rather than read as a list of characters."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise PrepullerError(option, "must be a list", value)
+    if not allow_empty and len(value) == 0:
+        raise PrepullerError(option, "must not be empty", value)
+    return [item(element, f"{option}[{index}]") for index, element in enumerate(value)]
+
+
+def mapping(value: object, option: str) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise PrepullerError(option, "must be a mapping", value)
+    return value
+
+
+def known_keys(value: Mapping[Any, Any], option: str, allowed: Sequence[str]) -> None:
+    for key in value:
+        if key not in allowed:
+            raise PrepullerError(
+                f"{option}.{key}" if isinstance(key, str) else option,
+                f"is not a known field (known: {', '.join(allowed)})",
+                key,
+            )
+
+
+def label_key(value: object, option: str) -> str:
+    """A qualified name with an optional DNS-subdomain prefix: label and annotation keys."""
+    text = string(value, option)
+    prefix, _, name = text.rpartition("/")
+    valid = 0 < len(name) <= 63 and bool(_QUALIFIED_NAME.fullmatch(name))
+    if prefix or "/" in text:
+        valid = valid and len(prefix) <= 253 and bool(_DNS_SUBDOMAIN.fullmatch(prefix))
+    if not valid:
+        raise PrepullerError(
+            option,
+            "must be a label key: an optional DNS subdomain prefix and '/', then at most 63 "
+            "letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+            value,
+        )
+    return text
+
+
+def label_value(value: object, option: str) -> str:
+    text = string(value, option)
+    if text and (len(text) > 63 or not _QUALIFIED_NAME.fullmatch(text)):
+        raise PrepullerError(
+            option,
+            "must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit",
+            value,
+        )
+    return text
+
+
+def labels(value: object, option: str) -> dict[str, str]:
+    """Labels (also node selectors): keys and values checked as Kubernetes checks them."""
+    result = {}
+    for key, item in mapping(value, option).items():
+        checked_key = label_key(key, f"{option} key")
+        result[checked_key] = label_value(item, f"{option}[{key!r}]")
+    return result
+
+
+def annotations(value: object, option: str) -> dict[str, str]:
+    """Annotations: keys like label keys, values any string (256 KiB in all at most)."""
+    result = {}
+    for key, item in mapping(value, option).items():
+        checked_key = label_key(key, f"{option} key")
+        result[checked_key] = string(item, f"{option}[{key!r}]")
+    if sum(len(k) + len(v) for k, v in result.items()) > 256 * 1024:
+        raise PrepullerError(option, "must be at most 256 KiB in total", f"{len(result)} annotations")
+    return result
+
+
+def quantity(value: object, option: str) -> str:
+    """A Kubernetes resource quantity (``100m``, ``64Mi``, ``0.5``); an int is accepted."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise PrepullerError(option, "must be a quantity such as '10m' or '64Mi'", value)
+    text = str(value)
+    if not _QUANTITY.fullmatch(text):
+        raise PrepullerError(option, "must be a quantity such as '10m' or '64Mi'", value)
+    return text
+
+
+def quantity_value(text: str) -> Decimal:
+    """The number a valid quantity stands for, to compare requests with limits."""
+    match = _QUANTITY.fullmatch(text)
+    assert match is not None, text
+    number = Decimal(match["number"])
+    suffix = match["suffix"] or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix in _DECIMAL:
+        return number * _DECIMAL[suffix]
+    if suffix:  # an exponent: e3, E-2
+        return number * Decimal(10) ** int(suffix[1:])
+    return number
+
+
+def int_or_percent(value: object, option: str) -> int | str:
+    """``maxUnavailable``-style values: a whole number of at least 1, or ``'1%'``…``'100%'``."""
+    if isinstance(value, str):
+        match = _PERCENT.fullmatch(value)
+        if match and 1 <= int(match[1]) <= 100:
+            return value
+        raise PrepullerError(option, "must be a whole number of at least 1 or a percentage from '1%' to '100%'", value)
+    return integer(value, option, minimum=1)

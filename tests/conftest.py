@@ -1,0 +1,51 @@
+"""Shared fixtures: a fresh cdk8s chart per test, synth helpers and schema validation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import cdk8s
+import kubernetes_validate
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("CDK8S_CHECK_UPGRADE", "false")
+
+#: Kubernetes versions every synthesized manifest must validate against, strictly:
+#: the one the bindings target and the newest kubernetes-validate ships.
+SCHEMA_VERSIONS = ("1.27.0", kubernetes_validate.utils.latest_version())
+
+
+@pytest.fixture
+def chart() -> cdk8s.Chart:
+    """An empty chart (no namespace) in its own app."""
+    return cdk8s.Chart(cdk8s.Testing.app(), "test")
+
+
+def synth(chart: cdk8s.Chart) -> list[dict[str, Any]]:
+    """The chart's manifests as dicts (``cdk8s.Testing.synth``)."""
+    return list(cdk8s.Testing.synth(chart))
+
+
+def only(manifests: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    """The one manifest of ``kind``."""
+    found = [m for m in manifests if m["kind"] == kind]
+    assert len(found) == 1, [m["kind"] for m in manifests]
+    return found[0]
+
+
+def validate_strictly(manifests: list[dict[str, Any]]) -> None:
+    """Every manifest passes ``kubernetes-validate --strict`` for each of SCHEMA_VERSIONS."""
+    for manifest in manifests:
+        for version in SCHEMA_VERSIONS:
+            kubernetes_validate.validate(manifest, version, strict=True)
+
+
+def pod_spec(manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    spec: dict[str, Any] = only(manifests, "DaemonSet")["spec"]["template"]["spec"]
+    return spec
+
+
+SynthFn = Callable[[cdk8s.Chart], list[dict[str, Any]]]
