@@ -1,0 +1,89 @@
+"""Fixtures of the end-to-end suite. Every test here is marked ``e2e`` and skipped (with the
+command to run instead) unless ``tests/e2e/run`` prepared the engine, its configs and registry."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from prepuller import HELPER_IMAGE, PAUSE_IMAGE
+
+from . import images
+from .engine import Environment, remove_images
+from .podman import Played, kube_pod, play, tear_down
+
+#: Every image the suite pushes, and so may find in the store from an earlier test.
+ALL_IMAGES = (HELPER_IMAGE, PAUSE_IMAGE, images.BUSYBOX, images.NO_SHELL, images.DOCKER_CLI, *images.SIZED.values())
+
+PlayFn = Callable[..., Played]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in item.nodeid:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Environment:
+    """The environment ``tests/e2e/run`` prepared; skips the test when there is none."""
+    env = Environment.from_env()
+    if env is None:
+        pytest.skip("end-to-end: not prepared; run `make e2e` (tests/e2e/run) as root")
+    return env
+
+
+@pytest.fixture(scope="session")
+def registry_images(engine: Environment) -> Environment:
+    """The suite's test images, built and pushed to the local registry once per session."""
+    for spec in images.suite_images(engine):
+        images.build(engine, spec)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def node_name() -> str:
+    """The name the kubelet would give the pod's ``spec.nodeName``: this machine's."""
+    return socket.gethostname().split(".")[0].lower() or "e2e-node"
+
+
+@pytest.fixture
+def empty_store(registry_images: Environment) -> Environment:
+    """No test image is in the engine's store: whatever is there afterwards was pulled."""
+    remove_images(ALL_IMAGES)
+    return registry_images
+
+
+_pod_names = itertools.count(1)
+
+
+class Player:
+    """Plays DaemonSet pod templates as Pods (see ``podman.py``), whatever the mode, and
+    removes them and their emptyDir volumes on ``close``."""
+
+    def __init__(self, node_name: str) -> None:
+        self.node_name = node_name
+        self._played: list[tuple[Played, list[str]]] = []
+
+    def __call__(self, template: Mapping[str, Any], *, name: str | None = None) -> Played:
+        pod = kube_pod(template, name or f"e2e-{next(_pod_names)}", self.node_name)
+        result = play(pod)
+        volumes = [volume["name"] for volume in pod["spec"].get("volumes") or [] if "emptyDir" in volume]
+        self._played.append((result, volumes))
+        return result
+
+    def close(self) -> None:
+        for result, volumes in self._played:
+            tear_down(result, volumes)
+
+
+@pytest.fixture
+def play_template(empty_store: Environment, node_name: str) -> Iterator[PlayFn]:
+    """Plays a pod template on an empty store; the pods are removed after the test."""
+    player = Player(node_name)
+    yield player
+    player.close()

@@ -1,0 +1,205 @@
+"""Play a synthesized DaemonSet's pod template on podman, as a Pod.
+
+Podman cannot play a DaemonSet, so the template is played as a Pod (``restartPolicy:
+Never``: a failed init container fails the pod instead of restarting). The template is
+otherwise played as synthesized, so a wrong template fails the test. The only changes are
+what the kubelet itself resolves on a node and podman 4.3 cannot, each in one function:
+
+- ``resolve_node_name``: env ``valueFrom.fieldRef: spec.nodeName`` becomes the node's name
+  as a literal value (podman rejects the field ref as "not valid or not supported");
+- ``expand_variables``: ``$(VAR)`` in env values, ``command`` and ``args`` expanded as the
+  kubelet does (podman passes them through literally);
+- ``keep_init_containers``: the annotation that stops podman deleting init containers once
+  they succeed (their logs and exit codes are the evidence);
+- ``isolate_empty_dirs``: each emptyDir gets a name of its own pod (podman names the volume
+  after the YAML volume and shares it between pods; the kubelet gives every pod a fresh one).
+
+These functions are pure (dicts in, new dicts out) and unit-tested without podman in
+``tests/test_e2e_transform.py``; ``play`` runs the result.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cdk8s
+
+if TYPE_CHECKING:
+    from prepuller import ImagePrepuller
+
+__all__ = [
+    "INIT_CONTAINER_ANNOTATION",
+    "Played",
+    "expand",
+    "expand_variables",
+    "isolate_empty_dirs",
+    "keep_init_containers",
+    "kube_pod",
+    "play",
+    "pod_from_template",
+    "resolve_node_name",
+]
+
+#: Podman 4.3 removes init containers that exited 0 unless the pod says ``always``.
+INIT_CONTAINER_ANNOTATION = "io.podman.annotations.init.container.type"
+
+
+def pod_from_template(template: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A Pod with the DaemonSet template's metadata and spec, named ``name``, that runs once
+    (``restartPolicy: Never``) as a node's DaemonSet pod would, but without restarts."""
+    metadata = copy.deepcopy(dict(template.get("metadata") or {}))
+    metadata["name"] = name
+    spec = copy.deepcopy(dict(template["spec"]))
+    spec["restartPolicy"] = "Never"
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+
+def resolve_node_name(pod: Mapping[str, Any], node: str) -> dict[str, Any]:
+    """Env vars from ``fieldRef: spec.nodeName`` become ``value: <node>``, as the kubelet
+    resolves them; any other ``valueFrom`` is left for podman (and fails loudly there)."""
+    pod = copy.deepcopy(dict(pod))
+    for container in _containers(pod):
+        for variable in container.get("env") or []:
+            field = (variable.get("valueFrom") or {}).get("fieldRef") or {}
+            if field.get("fieldPath") == "spec.nodeName" and set(variable["valueFrom"]) == {"fieldRef"}:
+                del variable["valueFrom"]
+                variable["value"] = node
+    return pod
+
+
+def expand(text: str, variables: Mapping[str, str]) -> str:
+    """Kubernetes' ``$(VAR)`` expansion (``third_party/forked/golang/expansion``):
+    ``$(NAME)`` becomes the variable's value when it is defined and stays as written when
+    not, ``$$`` becomes ``$``, and any other ``$`` (``$x``, a trailing ``$``, an unclosed
+    ``$(``) is kept."""
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char != "$" or index + 1 == len(text):
+            out.append(char)
+            index += 1
+            continue
+        following = text[index + 1]
+        if following == "$":
+            out.append("$")
+            index += 2
+        elif following == "(" and (close := text.find(")", index + 2)) != -1:
+            name = text[index + 2 : close]
+            out.append(variables.get(name, f"$({name})"))
+            index = close + 1
+        else:  # "$x" or an unclosed "$(": the "$" and the next character stay
+            out.append(text[index : index + 2])
+            index += 2
+    return "".join(out)
+
+
+def expand_variables(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """``$(VAR)`` in each container's env values (from the variables before it), then in its
+    ``command`` and ``args`` (from all of its env), as the kubelet expands them.
+
+    Only literal ``value`` env vars take part: run ``resolve_node_name`` first."""
+    pod = copy.deepcopy(dict(pod))
+    for container in _containers(pod):
+        variables: dict[str, str] = {}
+        for variable in container.get("env") or []:
+            if "value" in variable:
+                variable["value"] = expand(variable["value"], variables)
+                variables[variable["name"]] = variable["value"]
+        for key in ("command", "args"):
+            if key in container:
+                container[key] = [expand(item, variables) for item in container[key]]
+    return pod
+
+
+def keep_init_containers(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """Annotate the pod so podman keeps its init containers (and their logs) after they succeed,
+    as the kubelet does."""
+    pod = copy.deepcopy(dict(pod))
+    annotations = pod["metadata"].get("annotations") or {}
+    pod["metadata"]["annotations"] = {**annotations, INIT_CONTAINER_ANNOTATION: "always"}
+    return pod
+
+
+def isolate_empty_dirs(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """Rename every emptyDir volume (and its mounts) to ``<pod name>-<volume>``, so that each
+    pod gets a fresh, empty one as on a kubelet: podman names the volume after the YAML
+    volume, so two pods would share (and see each other's files in) ``prepuller-tools``."""
+    pod = copy.deepcopy(dict(pod))
+    prefix = pod["metadata"]["name"]
+    renamed = {}
+    for volume in pod["spec"].get("volumes") or []:
+        if "emptyDir" in volume:
+            renamed[volume["name"]] = volume["name"] = f"{prefix}-{volume['name']}"
+    for container in _containers(pod):
+        for mount in container.get("volumeMounts") or []:
+            mount["name"] = renamed.get(mount["name"], mount["name"])
+    return pod
+
+
+def kube_pod(template: Mapping[str, Any], name: str, node: str) -> dict[str, Any]:
+    """The Pod podman plays for a DaemonSet pod ``template`` on node ``node``."""
+    pod = pod_from_template(template, name)
+    pod = keep_init_containers(pod)
+    pod = isolate_empty_dirs(pod)
+    pod = resolve_node_name(pod, node)
+    return expand_variables(pod)
+
+
+def _containers(pod: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    spec = pod["spec"]
+    yield from spec.get("initContainers") or []
+    yield from spec.get("containers") or []
+
+
+def template_of(prepuller: ImagePrepuller) -> dict[str, Any]:
+    """The pod template of the prepuller's DaemonSet, as ``cdk8s synth`` writes it."""
+    for manifest in cdk8s.Testing.synth(cdk8s.Chart.of(prepuller)):
+        if manifest["kind"] == "DaemonSet" and manifest["metadata"]["name"] == prepuller.name:
+            template: dict[str, Any] = manifest["spec"]["template"]
+            return template
+    raise AssertionError(f"no DaemonSet {prepuller.name!r} in the chart")
+
+
+# --- playing it ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Played:
+    """A pod podman played: its name, the play's exit code and output."""
+
+    name: str
+    returncode: int
+    output: str
+
+    def container(self, name: str) -> str:
+        """The engine's name of the pod's container ``name`` (podman: ``<pod>-<container>``)."""
+        return f"{self.name}-{name}"
+
+
+def play(pod: Mapping[str, Any], *, timeout: float = 600) -> Played:
+    """``podman play kube`` the Pod; returns once podman has run the init containers and
+    started the others (or failed). Networking is off: the engine pulls, the pod needs none.
+    """
+    from .engine import run  # here, so the pure functions above import without a subprocess layer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "pod.json"  # JSON is YAML
+        path.write_text(json.dumps(pod, indent=2))
+        result = run(["podman", "play", "kube", "--network", "none", str(path)], check=False, timeout=timeout)
+    return Played(pod["metadata"]["name"], result.returncode, result.stdout + result.stderr)
+
+
+def tear_down(played: Played, volumes: list[str] | None = None) -> None:
+    """Remove the pod, its containers and its emptyDir volumes."""
+    from .engine import podman
+
+    podman("pod", "rm", "--force", "--time", "0", played.name, check=False)
+    for volume in volumes or []:
+        podman("volume", "rm", "--force", volume, check=False)
