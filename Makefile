@@ -46,7 +46,6 @@ bench: setup
 
 ## Regenerate imports/ offline from the schema kubernetes-validate ships.
 imports: setup
-	$(VENV)/bin/activate >/dev/null 2>&1 || true
 	source $(VENV)/bin/activate && ../shared/tools/cdk8s-import-offline
 
 clean:

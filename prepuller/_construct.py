@@ -91,16 +91,16 @@ class ImagePrepuller(Construct):
         _reject_unknown(unknown)
         # Validate everything before the construct joins the tree, so that a bad option
         # leaves no half-built prepuller behind to be synthesized.
-        self._references: list[ImageReference] = _validation.sequence(images, "images", parse_reference, allow_empty=False)
+        self._references: list[ImageReference] = _validation.sequence(
+            images, "images", parse_reference, allow_empty=False
+        )
         resolved_name = _validation.dns_label(
             name if name is not None else id, "name" if name is not None else "name (defaults to the construct id)"
         )
         chart = cdk8s.Chart.of(scope)
-        resolved_namespace = (
-            _validation.dns_label(namespace, "namespace") if namespace is not None else chart.namespace
-        )
+        resolved_namespace = _validation.dns_label(namespace, "namespace") if namespace is not None else chart.namespace
         self._pod_settings = PodSettings(
-            node_selector=_validation.labels(
+            node_selector=_validation.label_map(
                 {"kubernetes.io/os": "linux"} if node_selector is None else node_selector, "node_selector"
             ),
             tolerations=_scheduling.tolerations(tolerations or [], "tolerations"),
@@ -110,7 +110,9 @@ class ImagePrepuller(Construct):
                 if priority_class_name is not None
                 else None
             ),
-            image_pull_secrets=_validation.sequence(image_pull_secrets or [], "image_pull_secrets", _validation.dns_subdomain),
+            image_pull_secrets=_validation.sequence(
+                image_pull_secrets or [], "image_pull_secrets", _validation.dns_subdomain
+            ),
             image_pull_policy=(
                 _validation.one_of(image_pull_policy, "image_pull_policy", _PULL_POLICIES)
                 if image_pull_policy is not None
@@ -121,8 +123,8 @@ class ImagePrepuller(Construct):
             helper_image=parse_reference(helper_image, "helper_image"),
         )
         self._max_unavailable = _validation.int_or_percent(max_unavailable, "max_unavailable")
-        extra_labels = _validation.labels(labels or {}, "labels")
-        self._annotations = _validation.annotations(annotations or {}, "annotations")
+        extra_labels = _validation.label_map(labels or {}, "labels")
+        self._annotations = _validation.annotation_map(annotations or {}, "annotations")
         _check_unique(scope, resolved_namespace, resolved_name)
 
         super().__init__(scope, id)
@@ -194,7 +196,10 @@ class ImagePrepuller(Construct):
                     "rollingUpdate": {"maxUnavailable": self._max_unavailable},
                 },
                 "template": {
-                    "metadata": {"labels": self._labels, "annotations": self._annotations or None},
+                    "metadata": {
+                        "labels": self._labels,
+                        **({"annotations": self._annotations} if self._annotations else {}),
+                    },
                     "spec": kubelet_pod_spec(self._pod_settings, references),
                 },
             }
@@ -210,6 +215,9 @@ def _reject_unknown(unknown: Mapping[str, object]) -> None:
 
 def _check_unique(scope: Construct, namespace: str | None, name: str) -> None:
     """Two prepullers that would emit the same DaemonSet would overwrite each other."""
+    # The tree is walked rather than kept in a Python-side registry: the cdk8s runtime hands
+    # out a new Python proxy for a construct created on its side (``Testing.app()``), so
+    # proxies cannot serve as registry keys.
     for construct in scope.node.root.node.find_all():
         if isinstance(construct, ImagePrepuller) and (construct.namespace, construct.name) == (namespace, name):
             where = f"namespace {namespace!r}" if namespace else "the default namespace"
@@ -221,7 +229,19 @@ def _check_unique(scope: Construct, namespace: str | None, name: str) -> None:
 
 
 _OPTIONS = (
-    "images", "name", "namespace", "labels", "annotations", "node_selector", "tolerations", "affinity",
-    "priority_class_name", "image_pull_secrets", "image_pull_policy", "resources", "pause_image",
-    "helper_image", "max_unavailable",
+    "images",
+    "name",
+    "namespace",
+    "labels",
+    "annotations",
+    "node_selector",
+    "tolerations",
+    "affinity",
+    "priority_class_name",
+    "image_pull_secrets",
+    "image_pull_policy",
+    "resources",
+    "pause_image",
+    "helper_image",
+    "max_unavailable",
 )

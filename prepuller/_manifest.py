@@ -11,6 +11,7 @@ runtime once, as plain JSON, which also keeps synth time at the bare-``ApiObject
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -55,9 +56,18 @@ class SynthesizedObject(cdk8s.ApiObject):
 
 def clean(value: Any) -> Any:
     """Sort mapping keys and drop ``None`` values, recursively, as cdk8s does for its own
-    objects, so that the output is byte-identical for the same input."""
+    objects, so that the output is byte-identical for the same input.
+
+    The C-accelerated ``json`` module sorts and copies in one pass, several times faster
+    than a Python walk over a manifest with hundreds of containers; the walk runs only
+    when there is a ``None`` to drop."""
+    text = json.dumps(value, sort_keys=True)
+    return json.loads(text) if "null" not in text else _drop_none(json.loads(text))
+
+
+def _drop_none(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key: clean(value[key]) for key in sorted(value) if value[key] is not None}
+        return {key: _drop_none(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
-        return [clean(item) for item in value]
+        return [_drop_none(item) for item in value]
     return value

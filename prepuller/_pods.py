@@ -13,7 +13,7 @@ from ._defaults import HELPER_BINARY, RUN_AS_UID
 from ._names import container_names
 from ._references import ImageReference
 
-__all__ = ["PodSettings", "kubelet_pod_spec", "TOOLS_VOLUME", "TOOLS_MOUNT", "TOOLS_BINARY"]
+__all__ = ["TOOLS_BINARY", "TOOLS_MOUNT", "TOOLS_VOLUME", "PodSettings", "kubelet_pod_spec"]
 
 #: The emptyDir the helper copies its static binary into; every image container mounts
 #: it read-only and executes the binary from there.
@@ -42,7 +42,14 @@ class PodSettings:
 
 def pod_spec_base(settings: PodSettings) -> dict[str, Any]:
     """The fields every prepuller pod has, whatever its mode."""
-    spec: dict[str, Any] = {
+    optional: dict[str, Any] = {
+        "nodeSelector": dict(settings.node_selector),
+        "tolerations": list(settings.tolerations),
+        "affinity": settings.affinity,
+        "priorityClassName": settings.priority_class_name,
+        "imagePullSecrets": [{"name": name} for name in settings.image_pull_secrets],
+    }
+    return {
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "terminationGracePeriodSeconds": 0,
@@ -52,13 +59,9 @@ def pod_spec_base(settings: PodSettings) -> dict[str, Any]:
             "runAsGroup": RUN_AS_UID,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "nodeSelector": dict(settings.node_selector) or None,
-        "tolerations": list(settings.tolerations) or None,
-        "affinity": settings.affinity or None,
-        "priorityClassName": settings.priority_class_name,
-        "imagePullSecrets": [{"name": name} for name in settings.image_pull_secrets] or None,
+        # Empty lists and mappings are left out, never emitted as [] or {}.
+        **{field: value for field, value in optional.items() if value},
     }
-    return spec
 
 
 def restricted_container_security() -> dict[str, Any]:
@@ -134,7 +137,8 @@ def kubelet_pod_spec(settings: PodSettings, images: list[ImageReference]) -> dic
     """The default mode: the kubelet pulls each image by running it as an init container."""
     names = container_names(images, PULL_PREFIX, reserved=(HELPER_CONTAINER, PAUSE_CONTAINER))
     init = [helper_container(settings)] + [
-        image_container(settings, name, image, ["echo", pulled_message(image)]) for name, image in zip(names, images)
+        image_container(settings, name, image, ["echo", pulled_message(image)])
+        for name, image in zip(names, images, strict=True)
     ]
     return {
         **pod_spec_base(settings),

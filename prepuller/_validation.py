@@ -19,10 +19,21 @@ T = TypeVar("T")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_QUANTITY = re.compile(r"^\+?(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$")
+_QUANTITY = re.compile(
+    r"^\+?(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$"
+)
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": Decimal(10**3),
-            "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12), "P": Decimal(10**15), "E": Decimal(10**18)}
+_DECIMAL = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "P": Decimal(10**15),
+    "E": Decimal(10**18),
+}
 _PERCENT = re.compile(r"^([0-9]+)%$")
 
 
@@ -134,7 +145,7 @@ def label_value(value: object, option: str) -> str:
     return text
 
 
-def labels(value: object, option: str) -> dict[str, str]:
+def label_map(value: object, option: str) -> dict[str, str]:
     """Labels (also node selectors): keys and values checked as Kubernetes checks them."""
     result = {}
     for key, item in mapping(value, option).items():
@@ -143,7 +154,7 @@ def labels(value: object, option: str) -> dict[str, str]:
     return result
 
 
-def annotations(value: object, option: str) -> dict[str, str]:
+def annotation_map(value: object, option: str) -> dict[str, str]:
     """Annotations: keys like label keys, values any string (256 KiB in all at most)."""
     result = {}
     for key, item in mapping(value, option).items():
