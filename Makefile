@@ -8,7 +8,7 @@ export JSII_SILENCE_SUPPORT_WARNING := 1
 export CDK8S_CHECK_UPGRADE := false
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test lint unit e2e bench imports clean
+.PHONY: setup synth test lint unit e2e bench bench-e2e imports clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -27,7 +27,7 @@ synth: setup
 	cdk8s synth
 
 ## Everything CI runs: lint, types, unit tests, then the end-to-end suite.
-test: setup lint unit
+test: setup lint unit e2e
 
 lint: setup
 	$(PY) -m ruff check .
@@ -37,12 +37,17 @@ lint: setup
 unit: setup
 	$(PY) -m pytest -m "not e2e"
 
+## End-to-end on podman + a local registry (root; installs Debian packages; see docs/e2e.md).
 e2e: setup
 	tests/e2e/run
 
 ## Benchmarks (not tests): synth time and memory, end-to-end pull times.
 bench: setup
 	$(PY) benchmarks/synth.py
+
+## Pull times on a real engine: the prepuller against `podman pull` floors (root; docs/e2e.md).
+bench-e2e: setup
+	tests/e2e/run $(PY) benchmarks/e2e_pull.py
 
 ## Regenerate imports/ offline from the schema kubernetes-validate ships.
 imports: setup

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Environment", "EngineError", "run", "podman", "image_exists", "remove_images", "registry_location"]
+__all__ = ["EngineError", "Environment", "image_exists", "podman", "registry_location", "remove_images", "run"]
 
 #: The variables ``tests/e2e/run`` exports; without them the suite is not prepared.
 REQUIRED = ("E2E_WORK", "E2E_REGISTRY", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "CONTAINERS_REGISTRIES_CONF")
@@ -58,7 +58,9 @@ class Environment:
         return self.work / "pids"
 
 
-def run(args: Sequence[str], *, check: bool = True, timeout: float = 300, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: Sequence[str], *, check: bool = True, timeout: float = 300, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a command; on failure (with ``check``) raise EngineError with its whole output."""
     result = subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, input=input, check=False)
     if check and result.returncode != 0:

@@ -96,7 +96,16 @@ def build(env: Environment, spec: ImageSpec) -> None:
             container = ""
         try:
             for name in spec.names:
-                run(["buildah", "push", "--quiet", "--tls-verify=false", image_id, f"docker://{registry_location(env, name)}"])
+                run(
+                    [
+                        "buildah",
+                        "push",
+                        "--quiet",
+                        "--tls-verify=false",
+                        image_id,
+                        f"docker://{registry_location(env, name)}",
+                    ]
+                )
         finally:
             run(["buildah", "rmi", "--force", image_id])
     finally:

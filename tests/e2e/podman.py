@@ -63,14 +63,14 @@ def pod_from_template(template: Mapping[str, Any], name: str) -> dict[str, Any]:
 def resolve_node_name(pod: Mapping[str, Any], node: str) -> dict[str, Any]:
     """Env vars from ``fieldRef: spec.nodeName`` become ``value: <node>``, as the kubelet
     resolves them; any other ``valueFrom`` is left for podman (and fails loudly there)."""
-    pod = copy.deepcopy(dict(pod))
-    for container in _containers(pod):
+    copied: dict[str, Any] = _copy(pod)
+    for container in _containers(copied):
         for variable in container.get("env") or []:
             field = (variable.get("valueFrom") or {}).get("fieldRef") or {}
             if field.get("fieldPath") == "spec.nodeName" and set(variable["valueFrom"]) == {"fieldRef"}:
                 del variable["valueFrom"]
                 variable["value"] = node
-    return pod
+    return copied
 
 
 def expand(text: str, variables: Mapping[str, str]) -> str:
@@ -105,8 +105,8 @@ def expand_variables(pod: Mapping[str, Any]) -> dict[str, Any]:
     ``command`` and ``args`` (from all of its env), as the kubelet expands them.
 
     Only literal ``value`` env vars take part: run ``resolve_node_name`` first."""
-    pod = copy.deepcopy(dict(pod))
-    for container in _containers(pod):
+    copied: dict[str, Any] = _copy(pod)
+    for container in _containers(copied):
         variables: dict[str, str] = {}
         for variable in container.get("env") or []:
             if "value" in variable:
@@ -115,32 +115,32 @@ def expand_variables(pod: Mapping[str, Any]) -> dict[str, Any]:
         for key in ("command", "args"):
             if key in container:
                 container[key] = [expand(item, variables) for item in container[key]]
-    return pod
+    return copied
 
 
 def keep_init_containers(pod: Mapping[str, Any]) -> dict[str, Any]:
     """Annotate the pod so podman keeps its init containers (and their logs) after they succeed,
     as the kubelet does."""
-    pod = copy.deepcopy(dict(pod))
-    annotations = pod["metadata"].get("annotations") or {}
-    pod["metadata"]["annotations"] = {**annotations, INIT_CONTAINER_ANNOTATION: "always"}
-    return pod
+    copied: dict[str, Any] = _copy(pod)
+    annotations = copied["metadata"].get("annotations") or {}
+    copied["metadata"]["annotations"] = {**annotations, INIT_CONTAINER_ANNOTATION: "always"}
+    return copied
 
 
 def isolate_empty_dirs(pod: Mapping[str, Any]) -> dict[str, Any]:
     """Rename every emptyDir volume (and its mounts) to ``<pod name>-<volume>``, so that each
     pod gets a fresh, empty one as on a kubelet: podman names the volume after the YAML
     volume, so two pods would share (and see each other's files in) ``prepuller-tools``."""
-    pod = copy.deepcopy(dict(pod))
-    prefix = pod["metadata"]["name"]
+    copied: dict[str, Any] = _copy(pod)
+    prefix = copied["metadata"]["name"]
     renamed = {}
-    for volume in pod["spec"].get("volumes") or []:
+    for volume in copied["spec"].get("volumes") or []:
         if "emptyDir" in volume:
             renamed[volume["name"]] = volume["name"] = f"{prefix}-{volume['name']}"
-    for container in _containers(pod):
+    for container in _containers(copied):
         for mount in container.get("volumeMounts") or []:
             mount["name"] = renamed.get(mount["name"], mount["name"])
-    return pod
+    return copied
 
 
 def kube_pod(template: Mapping[str, Any], name: str, node: str) -> dict[str, Any]:
@@ -150,6 +150,11 @@ def kube_pod(template: Mapping[str, Any], name: str, node: str) -> dict[str, Any
     pod = isolate_empty_dirs(pod)
     pod = resolve_node_name(pod, node)
     return expand_variables(pod)
+
+
+def _copy(pod: Mapping[str, Any]) -> Any:
+    """A deep copy: the functions here never change their argument."""
+    return copy.deepcopy(dict(pod))
 
 
 def _containers(pod: Mapping[str, Any]) -> Iterator[dict[str, Any]]:

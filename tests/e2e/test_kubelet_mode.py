@@ -97,7 +97,9 @@ def test_containers_run_as_nobody_with_a_read_only_root(played: tuple[Played, di
     status = Path(f"/proc/{pid}/status").read_text()
     uids = next(line.split()[1:] for line in status.splitlines() if line.startswith("Uid:"))
     assert uids == [str(UID)] * 4
-    root_mount = next(line.split() for line in Path(f"/proc/{pid}/mountinfo").read_text().splitlines() if line.split()[4] == "/")
+    root_mount = next(
+        line.split() for line in Path(f"/proc/{pid}/mountinfo").read_text().splitlines() if line.split()[4] == "/"
+    )
     assert "ro" in root_mount[5].split(","), root_mount
     # ... and the helper's copy in the emptyDir, owned by the uid that wrote it.
     volume = next(v["name"] for v in _pod_volumes(result) if v["name"].endswith("prepuller-tools"))
@@ -170,7 +172,7 @@ def _is_static_elf(binary: bytes) -> bool:
     import struct
 
     assert binary[:4] == b"\x7fELF" and binary[4] == 2, "expected a 64-bit ELF"
-    phoff, = struct.unpack_from("<Q", binary, 0x20)
+    (phoff,) = struct.unpack_from("<Q", binary, 0x20)
     phentsize, phnum = struct.unpack_from("<HH", binary, 0x36)
     types = [struct.unpack_from("<I", binary, phoff + i * phentsize)[0] for i in range(phnum)]
     return 3 not in types  # PT_INTERP
