@@ -1,0 +1,180 @@
+"""End-to-end pull benchmark: the prepuller's pod on a real engine against two floors
+measured in the same run.
+
+For N = 5 and 20 images of mixed sizes (one layer each of 1, 5, 10, 20 and 50 MiB of
+random-but-seeded bytes, cycling; built by the suite and served by its local registry):
+- ``sequential`` floor: the engine pulls the same images directly, one after another
+  (``podman pull`` each);
+- ``parallel`` floor: the same ``podman pull``s, all started at once;
+- ``kubelet``: the default ``ImagePrepuller`` pod template played with ``podman play kube``
+  (see tests/e2e/podman.py); the time runs from the play until the last of the N images is
+  in the store (its ``pull`` event in the engine's event log). The helper and pause images
+  are in the store already, as on a node that ran any prepuller pod before; the ``cold``
+  column times the same play with them absent too.
+The N images are removed from the store before every run; each figure is the median of
+``--repeats`` runs. Goal: kubelet ≤ 1.3x the sequential floor.
+
+Needs the suite's environment (root): ``make bench-e2e``, i.e.
+``tests/e2e/run .venv/bin/python benchmarks/e2e_pull.py [--repeats 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import cdk8s
+from tabulate import tabulate
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from prepuller import HELPER_IMAGE, PAUSE_IMAGE, ImagePrepuller  # noqa: E402
+from tests.e2e import images as test_images  # noqa: E402
+from tests.e2e.engine import Environment, image_exists, podman, remove_images  # noqa: E402
+from tests.e2e.podman import kube_pod, play, tear_down, template_of  # noqa: E402
+
+COUNTS = (5, 20)
+SIZES_MIB = (1, 5, 10, 20, 50)
+GOAL = 1.3
+
+
+def bench_images(count: int) -> list[tuple[str, int]]:
+    """(name, MiB) of the benchmark's images, each with content of its own."""
+    sizes = [SIZES_MIB[index % len(SIZES_MIB)] for index in range(count)]
+    return [(f"e2e.example/bench-{index}:{mib}mib", mib) for index, mib in enumerate(sizes)]
+
+
+def sequential(names: list[str]) -> float:
+    start = time.monotonic()
+    for name in names:
+        podman("pull", "--quiet", name)
+    return time.monotonic() - start
+
+
+def parallel(names: list[str]) -> float:
+    start = time.monotonic()
+    pulls = [subprocess.Popen(["podman", "pull", "--quiet", name], stdout=subprocess.DEVNULL) for name in names]
+    if any(pull.wait() != 0 for pull in pulls):
+        raise RuntimeError("a parallel pull failed")
+    return time.monotonic() - start
+
+
+def kubelet(env: Environment, names: list[str], run: int) -> float:
+    template = template_of(ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "bench"), "prepull", images=names))
+    pod = kube_pod(template, f"bench-{run}", "bench-node")
+    wall_start, start = time.time(), time.monotonic()
+    played = play(pod)
+    played_seconds = time.monotonic() - start
+    try:
+        if played.returncode != 0:
+            raise RuntimeError(played.output)
+        pulled = _pull_times(env, set(names), since=wall_start)
+        missing = [name for name in names if name not in pulled or not image_exists(name)]
+        if missing:
+            raise RuntimeError(f"not pulled: {missing}")
+        return max(pulled.values()) - wall_start if pulled else played_seconds
+    finally:
+        tear_down(played, [volume["name"] for volume in pod["spec"]["volumes"] if "emptyDir" in volume])
+
+
+def _pull_times(env: Environment, names: set[str], since: float) -> dict[str, float]:
+    """When each image's ``pull`` event was logged (podman's file event logger), as epoch seconds."""
+    times: dict[str, float] = {}
+    for line in (env.work / "logs" / "events.log").read_text().splitlines():
+        event = json.loads(line)
+        if event.get("Status") == "pull" and event.get("Name") in names:
+            stamp = _epoch(event["Time"])
+            if stamp >= since:
+                times[event["Name"]] = stamp
+    return times
+
+
+def _epoch(rfc3339nano: str) -> float:
+    """Go's RFC 3339 with nanoseconds (trailing zeros trimmed) as epoch seconds."""
+    whole, _, fraction = rfc3339nano.removesuffix("Z").partition(".")
+    return datetime.fromisoformat(whole + "+00:00").timestamp() + float(f"0.{fraction or 0}")
+
+
+def measure(how: Callable[[int], float], names: list[str], repeats: int, keep: tuple[str, ...]) -> float:
+    """Median of ``repeats`` runs of ``how``, each on a store without ``names`` (``keep`` present)."""
+    timings = []
+    for run in range(repeats):
+        remove_images(names)
+        for image in keep:
+            if not image_exists(image):
+                podman("pull", "--quiet", image)
+        timings.append(how(run))
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per case (median); default 3")
+    args = parser.parse_args()
+    env = Environment.from_env()
+    if env is None:
+        sys.exit("e2e_pull: needs the end-to-end environment (root): run `make bench-e2e`")
+
+    print("building test images ...", file=sys.stderr)
+    for spec in test_images.suite_images(env):
+        test_images.build(env, spec)
+    for index, (name, mib) in enumerate(bench_images(max(COUNTS))):
+        test_images.build(env, test_images.filler_image(name, mib, seed=1000 + index))
+
+    runs = itertools.count()
+    rows = [row(env, count, args.repeats, runs) for count in COUNTS]
+    headers = [
+        "images",
+        "MiB",
+        "sequential s",
+        "parallel s",
+        "kubelet s",
+        "vs sequential",
+        "vs parallel",
+        "kubelet cold s",
+        "cold vs sequential",
+    ]
+    print(tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True))
+    print(f"\nGoal: kubelet <= {GOAL}x the sequential floor. Median of {args.repeats} runs each.")
+
+
+def row(env: Environment, count: int, repeats: int, runs: Iterator[int]) -> list[object]:
+    """One line of the table: the floors and the prepuller for the first ``count`` images."""
+    chosen = bench_images(count)
+    names = [name for name, _ in chosen]
+    support = (HELPER_IMAGE, PAUSE_IMAGE)
+
+    def cold(_run: int) -> float:
+        remove_images(support)
+        return kubelet(env, names, next(runs))
+
+    print(f"N={count}: floors ...", file=sys.stderr)
+    floor_seq = measure(lambda _run: sequential(names), names, repeats, support)
+    floor_par = measure(lambda _run: parallel(names), names, repeats, support)
+    print(f"N={count}: prepuller ...", file=sys.stderr)
+    warm = measure(lambda _run: kubelet(env, names, next(runs)), names, repeats, support)
+    cold_seconds = measure(cold, names, repeats, ())
+    return [
+        count,
+        sum(mib for _, mib in chosen),
+        f"{floor_seq:.2f}",
+        f"{floor_par:.2f}",
+        f"{warm:.2f}",
+        f"{warm / floor_seq:.2f}x",
+        f"{warm / floor_par:.2f}x",
+        f"{cold_seconds:.2f}",
+        f"{cold_seconds / floor_seq:.2f}x",
+    ]
+
+
+if __name__ == "__main__":
+    main()
