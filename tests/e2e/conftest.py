@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import itertools
 import socket
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from prepuller import HELPER_IMAGE, PAUSE_IMAGE
 
 from . import images
-from .engine import Environment, remove_images
+from .engine import DockerApi, Environment, remove_images
 from .podman import Played, kube_pod, play, tear_down
 
 #: Every image the suite pushes, and so may find in the store from an earlier test.
@@ -79,6 +81,15 @@ class Player:
     def close(self) -> None:
         for result, volumes in self._played:
             tear_down(result, volumes)
+
+
+@pytest.fixture
+def docker_host(engine: Environment) -> Iterator[Path]:
+    """A node's ``docker_host_path``: a directory whose ``docker.sock`` is the engine's Docker API."""
+    directory = Path(tempfile.mkdtemp(prefix="docker-host-", dir=engine.work))
+    api = DockerApi(engine, directory)
+    yield directory
+    api.stop()
 
 
 @pytest.fixture

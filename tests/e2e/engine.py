@@ -9,13 +9,24 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EngineError", "Environment", "image_exists", "podman", "registry_location", "remove_images", "run"]
+__all__ = [
+    "DockerApi",
+    "EngineError",
+    "Environment",
+    "image_exists",
+    "podman",
+    "registry_location",
+    "remove_images",
+    "run",
+]
 
 #: The variables ``tests/e2e/run`` exports; without them the suite is not prepared.
 REQUIRED = ("E2E_WORK", "E2E_REGISTRY", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "CONTAINERS_REGISTRIES_CONF")
@@ -96,6 +107,52 @@ def registry_location(env: Environment, reference: str) -> str:
         if reference.startswith(prefix + "/"):
             return f"{env.registry}/{reference}"
     raise ValueError(f"{reference!r} is not under a prefix the suite maps to the local registry: {MAPPED_PREFIXES}")
+
+
+class DockerApi:
+    """``podman system service``: the engine's Docker-compatible API on ``<directory>/docker.sock``,
+    where a docker-mode pod mounted from ``docker_host_path`` finds a node's Docker socket.
+
+    Its PID is recorded in the suite's pid dir, so ``tests/e2e/run`` stops it even if the
+    test process dies; ``stop`` stops it by that PID."""
+
+    def __init__(self, env: Environment, directory: Path) -> None:
+        self.socket = directory / "docker.sock"
+        self._log = (env.work / "logs" / f"docker-api-{directory.name}.log").open("w")
+        self._process = subprocess.Popen(
+            ["podman", "system", "service", "--time", "0", f"unix://{self.socket}"],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self._pid_file = env.pid_dir / f"docker-api-{self._process.pid}.pid"
+        self._pid_file.write_text(str(self._process.pid))
+        deadline = time.monotonic() + 30
+        while not self.ping():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise EngineError(f"podman system service did not answer on {self.socket}")
+            time.sleep(0.1)
+
+    def ping(self) -> bool:
+        """``GET /_ping`` on the socket answers ``OK``."""
+        try:
+            with socket.socket(socket.AF_UNIX) as client:
+                client.settimeout(2)
+                client.connect(str(self.socket))
+                client.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+                return b"OK" in client.recv(4096)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._pid_file.unlink(missing_ok=True)
+        self._log.close()
 
 
 def logs(container: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prepuller import HELPER_IMAGE, PAUSE_IMAGE
+from prepuller import HELPER_IMAGE, PAUSE_IMAGE, _defaults
 
 from .engine import Environment, registry_location, run
 
@@ -33,10 +33,14 @@ __all__ = [
 
 BUSYBOX = "e2e.example/busybox:1"
 NO_SHELL = "e2e.example/no-shell:1"
-DOCKER_CLI = "e2e.example/docker-cli:1"
+#: The docker CLI image: the docker mode's default name when the construct has one.
+DOCKER_CLI: str = getattr(_defaults, "DOCKER_IMAGE", "e2e.example/docker-cli:1")
 #: Images of several sizes: one layer of random-but-seeded bytes each.
 SIZED = {1: "e2e.example/filler:1mb", 10: "e2e.example/filler:10mb", 50: "e2e.example/filler:50mb"}
 MIB = 1024 * 1024
+
+#: PATH of the images with a shell, as in the official busybox and docker images.
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 #: The applets the busybox-based images get as links (a shell and what scripts use).
 APPLETS = ("sh", "echo", "cat", "ls", "sleep", "true", "false", "id", "test", "[", "printf", "env")
@@ -61,6 +65,7 @@ class ImageSpec:
     links: dict[str, str] = field(default_factory=dict)  # link path -> target
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def build(env: Environment, spec: ImageSpec) -> None:
@@ -90,6 +95,8 @@ def build(env: Environment, spec: ImageSpec) -> None:
                 config += ["--entrypoint", json.dumps(list(spec.entrypoint))]
             if spec.cmd:
                 config += ["--cmd", json.dumps(list(spec.cmd))]
+            for variable, value in spec.env.items():
+                config += ["--env", f"{variable}={value}"]
             if len(config) > 2:
                 run([*config, container])
             image_id = run(["buildah", "commit", "--quiet", "--rm", container]).stdout.strip()
@@ -120,6 +127,7 @@ def busybox_image(env: Environment, names: Sequence[str]) -> ImageSpec:
         files=(ImageFile("/bin/busybox", source=env.busybox),),
         links={f"/bin/{applet}": "busybox" for applet in APPLETS},
         cmd=("sh",),
+        env={"PATH": PATH},
     )
 
 
@@ -145,6 +153,7 @@ def docker_cli_image(env: Environment, names: Sequence[str] = (DOCKER_CLI,)) -> 
         files=tuple(files),
         links={f"/bin/{applet}": "busybox" for applet in APPLETS},
         cmd=("sh",),
+        env={"PATH": PATH},
     )
 
 

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import cdk8s
 
+from prepuller._defaults import NAME_LABEL
+
 if TYPE_CHECKING:
     from prepuller import ImagePrepuller
 
@@ -163,13 +165,21 @@ def _containers(pod: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     yield from spec.get("containers") or []
 
 
+def templates_of(prepuller: ImagePrepuller) -> list[dict[str, Any]]:
+    """The pod templates of the prepuller's DaemonSets (one, or one per group of
+    ``parallel_pulls``), as ``cdk8s synth`` writes them."""
+    return [
+        manifest["spec"]["template"]
+        for manifest in cdk8s.Testing.synth(cdk8s.Chart.of(prepuller))
+        if manifest["kind"] == "DaemonSet"
+        and manifest["spec"]["template"]["metadata"]["labels"].get(NAME_LABEL) == prepuller.name
+    ]
+
+
 def template_of(prepuller: ImagePrepuller) -> dict[str, Any]:
-    """The pod template of the prepuller's DaemonSet, as ``cdk8s synth`` writes it."""
-    for manifest in cdk8s.Testing.synth(cdk8s.Chart.of(prepuller)):
-        if manifest["kind"] == "DaemonSet" and manifest["metadata"]["name"] == prepuller.name:
-            template: dict[str, Any] = manifest["spec"]["template"]
-            return template
-    raise AssertionError(f"no DaemonSet {prepuller.name!r} in the chart")
+    """The pod template of the prepuller's one DaemonSet."""
+    [template] = templates_of(prepuller)
+    return template
 
 
 # --- playing it ---------------------------------------------------------------------------
