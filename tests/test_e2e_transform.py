@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from prepuller import ImagePrepuller
 from tests.e2e.podman import (
     INIT_CONTAINER_ANNOTATION,
+    drop_long_annotations,
     expand,
     expand_variables,
     isolate_empty_dirs,
@@ -151,6 +152,15 @@ def test_isolate_empty_dirs_renames_empty_dirs_and_their_mounts_only() -> None:
     assert pod == before
 
 
+def test_drop_long_annotations_leaves_out_only_values_podman_refuses() -> None:
+    pod = _pod()
+    pod["metadata"]["annotations"] = {"short": "x" * 63, "checksum/images": "f" * 64, "empty": ""}
+    dropped = drop_long_annotations(pod)
+    assert dropped["metadata"]["annotations"] == {"short": "x" * 63, "empty": ""}
+    assert pod["metadata"]["annotations"]["checksum/images"] == "f" * 64
+    assert drop_long_annotations(_pod()) == _pod()
+
+
 def test_pod_from_template_runs_the_template_once() -> None:
     template = {"metadata": {"labels": {"name": "prepull"}}, "spec": {"containers": []}}
     pod = pod_from_template(template, "e2e-1")
@@ -177,7 +187,7 @@ def _templates() -> Iterator[tuple[str, dict[str, Any]]]:
                 cdk8s.Chart(cdk8s.Testing.app(), "t", namespace="ns"),
                 "prepull",
                 images=images,
-                annotations={"a": "b"},
+                annotations={"a": "b", "checksum/config": "0" * 64},
                 image_pull_policy="Always",
                 image_pull_secrets=["regcred"],
             )
@@ -213,7 +223,9 @@ def test_kube_pod_changes_only_what_the_kubelet_resolves(mode: str, template: di
         )
     )
     expected: set[str] = {".metadata.name", f".metadata.annotations.{INIT_CONTAINER_ANNOTATION}", ".spec.restartPolicy"}
-    if not template["metadata"].get("annotations"):
+    annotations = template["metadata"].get("annotations") or {}
+    expected |= {f".metadata.annotations.{key}" for key, value in annotations.items() if len(value) > 63}
+    if not annotations:
         expected = {".metadata.name", ".metadata.annotations", ".spec.restartPolicy"}
     spec = template["spec"]
     empty_dirs = set()
@@ -242,7 +254,10 @@ def test_kube_pod_changes_only_what_the_kubelet_resolves(mode: str, template: di
             assert all(v.get("value") == "node-1" for v in after.get("env") or [] if v["name"] == "NODE_NAME")
             for key in ("command", "args"):
                 assert after.get(key) == ([expand(item, variables) for item in before[key]] if key in before else None)
-    assert pod["metadata"]["annotations"][INIT_CONTAINER_ANNOTATION] == "always"
+    assert pod["metadata"]["annotations"] == {
+        **{key: value for key, value in (template["metadata"].get("annotations") or {}).items() if len(value) <= 63},
+        INIT_CONTAINER_ANNOTATION: "always",
+    }
     assert {v["name"] for v in pod["spec"].get("volumes") or [] if "emptyDir" in v} == {
         f"e2e-1-{n}" for n in empty_dirs
     }

@@ -12,7 +12,11 @@ what the kubelet itself resolves on a node and podman 4.3 cannot, each in one fu
 - ``keep_init_containers``: the annotation that stops podman deleting init containers once
   they succeed (their logs and exit codes are the evidence);
 - ``isolate_empty_dirs``: each emptyDir gets a name of its own pod (podman names the volume
-  after the YAML volume and shares it between pods; the kubelet gives every pod a fresh one).
+  after the YAML volume and shares it between pods; the kubelet gives every pod a fresh one);
+- ``drop_long_annotations``: pod annotations whose value is over 63 characters are left out
+  (podman 4.3 refuses them, containers/podman#21663, fixed in podman 5; Kubernetes allows
+  256 KiB in all, and such annotations, like docker mode's ``checksum/images``, are read by
+  controllers and people, never by the kubelet to run the pod).
 
 These functions are pure (dicts in, new dicts out) and unit-tested without podman in
 ``tests/test_e2e_transform.py``; ``play`` runs the result.
@@ -37,7 +41,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INIT_CONTAINER_ANNOTATION",
+    "PODMAN_ANNOTATION_MAX",
     "Played",
+    "drop_long_annotations",
     "expand",
     "expand_variables",
     "isolate_empty_dirs",
@@ -46,6 +52,9 @@ __all__ = [
     "play",
     "pod_from_template",
     "resolve_node_name",
+    "tear_down",
+    "template_of",
+    "templates_of",
 ]
 
 #: Podman 4.3 removes init containers that exited 0 unless the pod says ``always``.
@@ -145,11 +154,27 @@ def isolate_empty_dirs(pod: Mapping[str, Any]) -> dict[str, Any]:
     return copied
 
 
+#: The longest annotation value podman 4.3 accepts (it applies the label-value limit).
+PODMAN_ANNOTATION_MAX = 63
+
+
+def drop_long_annotations(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """Leave out the pod annotations podman 4.3 refuses: values over 63 characters."""
+    copied: dict[str, Any] = _copy(pod)
+    annotations = copied["metadata"].get("annotations")
+    if annotations:
+        copied["metadata"]["annotations"] = {
+            key: value for key, value in annotations.items() if len(value) <= PODMAN_ANNOTATION_MAX
+        }
+    return copied
+
+
 def kube_pod(template: Mapping[str, Any], name: str, node: str) -> dict[str, Any]:
     """The Pod podman plays for a DaemonSet pod ``template`` on node ``node``."""
     pod = pod_from_template(template, name)
     pod = keep_init_containers(pod)
     pod = isolate_empty_dirs(pod)
+    pod = drop_long_annotations(pod)
     pod = resolve_node_name(pod, node)
     return expand_variables(pod)
 
