@@ -222,6 +222,18 @@ class Played:
         """The engine's name of the pod's container ``name`` (podman: ``<pod>-<container>``)."""
         return f"{self.name}-{name}"
 
+    def report(self) -> str:
+        """The play's output, then each container's state and log: for assertion messages."""
+        from .engine import podman
+
+        lines = [f"podman play kube exited {self.returncode}:", self.output]
+        listed = podman("ps", "--all", "--filter", f"pod={self.name}", "--format", "{{.Names}}", check=False)
+        for name in listed.stdout.split():
+            state = podman("inspect", name, "--format", "{{.State.Status}} exit {{.State.ExitCode}}", check=False)
+            log = podman("logs", name, check=False)
+            lines += [f"--- {name}: {state.stdout.strip()}", log.stdout + log.stderr]
+        return "\n".join(lines)
+
 
 def play(pod: Mapping[str, Any], *, timeout: float = 600) -> Played:
     """``podman play kube`` the Pod; returns once podman has run the init containers and

@@ -40,7 +40,7 @@ def played(registry_images: Environment, node_name: str) -> Iterator[tuple[Playe
     player = Player(node_name)
     try:
         result = player(template)
-        assert result.returncode == 0, result.output
+        assert result.returncode == 0, result.report()
         yield result, template
     finally:
         player.close()
