@@ -4,6 +4,8 @@ what the kubelet would, and nothing else about a synthesized template changes.""
 from __future__ import annotations
 
 import copy
+import inspect
+import posixpath
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +25,7 @@ from tests.e2e.podman import (
     kube_pod,
     pod_from_template,
     resolve_node_name,
+    resolve_sub_paths,
     template_of,
 )
 
@@ -161,6 +164,35 @@ def test_drop_long_annotations_leaves_out_only_values_podman_refuses() -> None:
     assert drop_long_annotations(_pod()) == _pod()
 
 
+def test_resolve_sub_paths_mounts_the_host_path_joined_with_the_sub_path() -> None:
+    socket_mount = {"name": "docker", "mountPath": "/var/run/docker.sock", "subPath": "docker.sock"}
+    pod = _pod(volumeMounts=[socket_mount, {"name": "docker", "mountPath": "/d"}])
+    pod["spec"]["initContainers"] = [{"name": "i", "image": "i", "volumeMounts": [dict(socket_mount)]}]
+    pod["spec"]["volumes"] = [{"name": "docker", "hostPath": {"path": "/var/run", "type": "Directory"}}]
+    before = copy.deepcopy(pod)
+    resolved = resolve_sub_paths(pod)
+    assert resolved["spec"]["volumes"] == [
+        {"name": "docker", "hostPath": {"path": "/var/run", "type": "Directory"}},
+        {"name": "docker-subpath-1", "hostPath": {"path": "/var/run/docker.sock"}},
+    ]
+    assert resolved["spec"]["containers"][0]["volumeMounts"] == [
+        {"name": "docker-subpath-1", "mountPath": "/var/run/docker.sock"},
+        {"name": "docker", "mountPath": "/d"},
+    ]
+    assert resolved["spec"]["initContainers"][0]["volumeMounts"] == [
+        {"name": "docker-subpath-1", "mountPath": "/var/run/docker.sock"}
+    ]
+    assert pod == before
+    assert resolve_sub_paths(_pod()) == _pod()
+
+
+def test_resolve_sub_paths_refuses_other_volumes() -> None:
+    pod = _pod(volumeMounts=[{"name": "tools", "mountPath": "/t", "subPath": "x"}])
+    pod["spec"]["volumes"] = [{"name": "tools", "emptyDir": {}}]
+    with pytest.raises(ValueError, match="subPath on a volume that is not a hostPath"):
+        resolve_sub_paths(pod)
+
+
 def test_pod_from_template_runs_the_template_once() -> None:
     template = {"metadata": {"labels": {"name": "prepull"}}, "spec": {"containers": []}}
     pod = pod_from_template(template, "e2e-1")
@@ -179,6 +211,9 @@ def test_pod_from_template_runs_the_template_once() -> None:
 def _templates() -> Iterator[tuple[str, dict[str, Any]]]:
     """Synthesized templates of every mode (and option) the suite plays."""
     images = ["e2e.example/busybox:1", "e2e.example/no-shell:1", "quay.io/x/y@sha256:" + "a" * 64]
+    if "mode" in inspect.signature(ImagePrepuller).parameters:  # docker mode (issue 4), once merged
+        docker: dict[str, Any] = {"mode": "docker", "docker_host_path": "/run"}
+        yield "docker", template_of(ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "t"), "p", images=images, **docker))
     yield "kubelet", template_of(ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "t"), "prepull", images=images))
     yield (
         "kubelet, options",
@@ -246,6 +281,9 @@ def test_kube_pod_changes_only_what_the_kubelet_resolves(mode: str, template: di
             for number, mount in enumerate(container.get("volumeMounts") or []):
                 if mount["name"] in empty_dirs:
                     expected.add(f"{where}.volumeMounts[{number}].name")
+                if mount.get("subPath"):
+                    expected |= {f"{where}.volumeMounts[{number}].name", f"{where}.volumeMounts[{number}].subPath"}
+                    expected.add(".spec.volumes")  # one more volume: checked below
     assert changed <= expected
     # ... and each change is the one the kubelet makes.
     for kind in ("initContainers", "containers"):
@@ -261,6 +299,19 @@ def test_kube_pod_changes_only_what_the_kubelet_resolves(mode: str, template: di
     assert {v["name"] for v in pod["spec"].get("volumes") or [] if "emptyDir" in v} == {
         f"e2e-1-{n}" for n in empty_dirs
     }
+    volumes = pod["spec"].get("volumes") or []
+    originals = spec.get("volumes") or []
+    for before, after in zip(originals, volumes, strict=False):
+        assert after == ({**before, "name": f"e2e-1-{before['name']}"} if "emptyDir" in before else before)
+    host_paths = {v["name"]: v["hostPath"]["path"] for v in originals if "hostPath" in v}
+    sub_paths = {
+        posixpath.join(host_paths[m["name"]], m["subPath"])
+        for kind in ("initContainers", "containers")
+        for c in spec.get(kind) or []
+        for m in c.get("volumeMounts") or []
+        if m.get("subPath")
+    }
+    assert [v["hostPath"] for v in volumes[len(originals) :]] == [{"path": path} for path in sorted(sub_paths)]
 
 
 def test_kube_pod_of_the_default_template_logs_the_node_name() -> None:

@@ -13,6 +13,9 @@ what the kubelet itself resolves on a node and podman 4.3 cannot, each in one fu
   they succeed (their logs and exit codes are the evidence);
 - ``isolate_empty_dirs``: each emptyDir gets a name of its own pod (podman names the volume
   after the YAML volume and shares it between pods; the kubelet gives every pod a fresh one);
+- ``resolve_sub_paths``: a ``hostPath`` volume mounted with ``subPath`` is mounted as the
+  host path joined with the subPath, which is what the kubelet bind-mounts (podman 4.3
+  ignores ``subPath`` and would mount the whole directory: docker mode's socket);
 - ``drop_long_annotations``: pod annotations whose value is over 63 characters are left out
   (podman 4.3 refuses them, containers/podman#21663, fixed in podman 5; Kubernetes allows
   256 KiB in all, and such annotations, like docker mode's ``checksum/images``, are read by
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import json
+import posixpath
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -52,6 +56,7 @@ __all__ = [
     "play",
     "pod_from_template",
     "resolve_node_name",
+    "resolve_sub_paths",
     "tear_down",
     "template_of",
     "templates_of",
@@ -154,6 +159,34 @@ def isolate_empty_dirs(pod: Mapping[str, Any]) -> dict[str, Any]:
     return copied
 
 
+def resolve_sub_paths(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """Mount each ``hostPath`` volume's ``subPath`` as a ``hostPath`` volume of its own
+    (``<volume>-subpath-<n>``, the host path joined with the subPath, no ``type`` check), as
+    the kubelet resolves it; the original volume stays, so its ``type`` is still checked.
+
+    Raises:
+        ValueError: a ``subPath`` on any other kind of volume (the suite does not play one).
+    """
+    copied: dict[str, Any] = _copy(pod)
+    volumes = {volume["name"]: volume for volume in copied["spec"].get("volumes") or []}
+    derived: dict[tuple[str, str], str] = {}
+    for container in _containers(copied):
+        for mount in container.get("volumeMounts") or []:
+            if not mount.get("subPath"):
+                continue
+            volume = volumes[mount["name"]]
+            if "hostPath" not in volume:
+                raise ValueError(f"subPath on a volume that is not a hostPath: {volume}")
+            key = (mount["name"], mount["subPath"])
+            if key not in derived:
+                derived[key] = f"{mount['name']}-subpath-{len(derived) + 1}"
+                path = posixpath.join(volume["hostPath"]["path"], mount["subPath"])
+                copied["spec"]["volumes"].append({"name": derived[key], "hostPath": {"path": path}})
+            mount["name"] = derived[key]
+            del mount["subPath"]
+    return copied
+
+
 #: The longest annotation value podman 4.3 accepts (it applies the label-value limit).
 PODMAN_ANNOTATION_MAX = 63
 
@@ -174,6 +207,7 @@ def kube_pod(template: Mapping[str, Any], name: str, node: str) -> dict[str, Any
     pod = pod_from_template(template, name)
     pod = keep_init_containers(pod)
     pod = isolate_empty_dirs(pod)
+    pod = resolve_sub_paths(pod)
     pod = drop_long_annotations(pod)
     pod = resolve_node_name(pod, node)
     return expand_variables(pod)
