@@ -211,7 +211,7 @@ def test_pod_from_template_runs_the_template_once() -> None:
 def _templates() -> Iterator[tuple[str, dict[str, Any]]]:
     """Synthesized templates of every mode (and option) the suite plays."""
     images = ["e2e.example/busybox:1", "e2e.example/no-shell:1", "quay.io/x/y@sha256:" + "a" * 64]
-    if "mode" in inspect.signature(ImagePrepuller).parameters:  # docker mode (issue 4), once merged
+    if "mode" in inspect.signature(ImagePrepuller.__init__).parameters:  # docker mode (issue 4), once merged
         docker: dict[str, Any] = {"mode": "docker", "docker_host_path": "/run"}
         yield "docker", template_of(ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "t"), "p", images=images, **docker))
     yield "kubelet", template_of(ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "t"), "prepull", images=images))
