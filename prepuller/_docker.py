@@ -150,4 +150,3 @@ def _root_security_context() -> dict[str, Any]:
         "runAsGroup": 0,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-
