@@ -46,7 +46,8 @@ __all__ = [
 
 #: The init container's name, as in the chart: ``kubectl logs ... -c prepull``.
 PREPULL_CONTAINER = "prepull"
-DOCKER_SOCKET_VOLUME = "docker-socket"
+#: The volume's name, as in the chart's template.
+DOCKER_SOCKET_VOLUME = "docker"
 DOCKER_SOCKET_MOUNT = "/var/run/docker.sock"
 CHECKSUM_ANNOTATION = "checksum/images"
 
