@@ -154,6 +154,8 @@ def _read(path: Path) -> dict[str, Any]:
 def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
     mark = error.problem_mark or error.context_mark
     problem = error.problem or error.context or "cannot be parsed"
+    if error.context and problem.startswith("but "):  # "expected a single document ..., but found another"
+        problem = f"{error.context}, {problem}"
     if mark is None:
         return problem
     return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
