@@ -50,6 +50,7 @@ __all__ = ["load_values", "merge_values", "reference_table", "values_schema"]
 #: The chart's keys under ``docker`` and the keyword arguments they stand for.
 _CHART_KEYS = {"images": "images", "hostPath": "docker_host_path"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NOUNS = {"object": "mapping"}
 _TYPE_WORDS = {
     "array": "a list",
     "object": "a mapping",
@@ -118,7 +119,7 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # `<<` merge keys may override on purpose; complex keys fail the schema
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 continue
             if key in seen:
@@ -138,7 +139,7 @@ def _read(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise PrepullerError(where, f"cannot be read: {error.strerror or error}") from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: safe
     except yaml.MarkedYAMLError as error:
         raise PrepullerError(where, f"is not valid YAML: {_yaml_problem(error)}") from None
     except yaml.YAMLError as error:
@@ -170,8 +171,11 @@ def _check_schema(where: str, data: dict[str, Any]) -> None:
 
 def _schema_error(where: str, error: jsonschema.ValidationError) -> PrepullerError:
     path = list(error.absolute_path)
+    # The stubs type these as "maybe unset"; for an error from iter_errors they are set.
+    schema: Any = error.schema
+    expected: Any = error.validator_value
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = list(error.schema.get("properties", {}))
+        known = list(schema.get("properties", {}))
         extra = [key for key in error.instance if key not in known]
         key = extra[0]
         close = difflib.get_close_matches(str(key), known, n=1)
@@ -179,11 +183,11 @@ def _schema_error(where: str, error: jsonschema.ValidationError) -> PrepullerErr
         reason = f"is not a known key; {hint}"
         return PrepullerError(f"{where}: {key_path([*path, key])}", reason, error.instance[key])
     if error.validator == "type":
-        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        words = [_TYPE_WORDS.get(kind, kind) for kind in expected if kind != "null"]
+        kinds: list[str] = expected if isinstance(expected, list) else [expected]
+        words = [_TYPE_WORDS.get(kind, kind) for kind in kinds if kind != "null"]
         reason = f"must be {' or '.join(words)}"
     elif error.validator == "enum":
-        reason = f"must be one of {', '.join(repr(choice) for choice in error.validator_value if choice is not None)}"
+        reason = f"must be one of {', '.join(repr(choice) for choice in expected if choice is not None)}"
     elif error.validator == "minItems":
         reason = "must not be empty"
     else:  # a keyword the schema may gain later: jsonschema's own words
@@ -324,9 +328,9 @@ def _type_text(spec: Mapping[str, Any]) -> str:
     words = []
     for kind in kinds:
         if kind == "array":
-            words.append(f"list of {spec['items']['type']}s")
+            words.append(f"list of {_NOUNS.get(spec['items']['type'], spec['items']['type'])}s")
         elif kind == "object" and isinstance(spec.get("additionalProperties"), Mapping):
             words.append(f"mapping of {spec['additionalProperties']['type']}s")
         else:
-            words.append({"object": "mapping"}.get(kind, kind))
+            words.append(_NOUNS.get(kind, kind))
     return " or ".join(words)

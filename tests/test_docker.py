@@ -69,9 +69,7 @@ def test_docker_mode_has_the_charts_shape_field_by_field(chart: cdk8s.Chart) -> 
     [init] = spec["initContainers"]
     assert init["name"] == "prepull"
     assert init["env"] == [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
-    assert init["volumeMounts"] == [
-        {"name": "docker", "mountPath": "/var/run/docker.sock", "subPath": "docker.sock"}
-    ]
+    assert init["volumeMounts"] == [{"name": "docker", "mountPath": "/var/run/docker.sock", "subPath": "docker.sock"}]
     assert spec["volumes"] == [{"name": "docker", "hostPath": {"path": "/var/run", "type": "Directory"}}]
     assert init["image"] == "docker.io/library/docker:28.2.2-cli"
     assert init["command"] == ["sh", "-c", PREPULL_SCRIPT, "prepull"]

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 import main
 from prepuller import ImagePrepuller, PrepullerError, load_values
+from prepuller._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE
+from prepuller._scheduling import DEFAULT_RESOURCES
 from prepuller._values import key_path, merge_values, reference_table, snake_case, values_schema
 
 from .conftest import only, pod_spec, synth, validate_strictly
@@ -109,14 +111,22 @@ def test_our_keys_are_exactly_the_constructs_options_in_camel_case() -> None:
 
 def test_schema_defaults_are_the_constructs_defaults() -> None:
     parameters = inspect.signature(ImagePrepuller.__init__).parameters
-    for key, spec in values_schema()["properties"].items():
+    properties = values_schema()["properties"]
+    for key, spec in properties.items():
         default = parameters[snake_case(key)].default if key != "docker" else None
         if "default" in spec and isinstance(default, str):
             assert spec["default"] == default, key
+    # None in the signature means these defaults (they apply only in docker mode).
+    assert properties["dockerHostPath"]["default"] == DOCKER_HOST_PATH
+    assert properties["docker"]["properties"]["hostPath"]["default"] == DOCKER_HOST_PATH
+    assert properties["dockerImage"]["default"] == DOCKER_IMAGE
+    assert properties["resources"]["default"] == DEFAULT_RESOURCES
 
 
-@pytest.mark.parametrize(("camel", "snake"), [("nodeSelector", "node_selector"), ("images", "images"),
-                                              ("imagePullSecrets", "image_pull_secrets")])
+@pytest.mark.parametrize(
+    ("camel", "snake"),
+    [("nodeSelector", "node_selector"), ("images", "images"), ("imagePullSecrets", "image_pull_secrets")],
+)
 def test_snake_case_is_mechanical(camel: str, snake: str) -> None:
     assert snake_case(camel) == snake
 
@@ -206,7 +216,10 @@ def test_every_key_at_once_loads_and_synthesizes(values_dir: Path) -> None:
             "images: [busybox]\nmaxUnavailable: 0\n",
             "values/prod.yml: maxUnavailable: must be at least 1 (got 0)",
         ),
-        ("images: [busybox]\nmode: podman\n", "values/prod.yml: mode: must be one of 'kubelet', 'docker' (got 'podman')"),
+        (
+            "images: [busybox]\nmode: podman\n",
+            "values/prod.yml: mode: must be one of 'kubelet', 'docker' (got 'podman')",
+        ),
         (
             "images: [busybox]\nimagePullPolicy: always\n",
             "values/prod.yml: imagePullPolicy: must be one of 'Always', 'IfNotPresent', 'Never' (got 'always')",
@@ -248,15 +261,25 @@ def test_every_key_at_once_loads_and_synthesizes(values_dir: Path) -> None:
             "(the chart's key and ours); keep one (got ['busybox'])",
         ),
         ("name: prepull\n", "values/prod.yml: images: is required: set 'docker.images' (the chart's key) or 'images'"),
-        ("images: [busybox\nname: x\n", "values/prod.yml: is not valid YAML: expected ',' or ']', but got ':' "
-         "at line 2, column 5"),
-        ("images: [busybox]\nimages: [nginx]\n", "values/prod.yml: is not valid YAML: found duplicate key 'images' "
-         "at line 2, column 1"),
-        ("images: [a]\n---\nimages: [b]\n", "values/prod.yml: is not valid YAML: expected a single document in the "
-         "stream, but found another document at line 2, column 1"),
+        (
+            "images: [busybox\nname: x\n",
+            "values/prod.yml: is not valid YAML: expected ',' or ']', but got ':' at line 2, column 5",
+        ),
+        (
+            "images: [busybox]\nimages: [nginx]\n",
+            "values/prod.yml: is not valid YAML: found duplicate key 'images' at line 2, column 1",
+        ),
+        (
+            "images: [a]\n---\nimages: [b]\n",
+            "values/prod.yml: is not valid YAML: expected a single document in the "
+            "stream, but found another document at line 2, column 1",
+        ),
         ("- busybox\n", "values/prod.yml: must be a mapping of values keys (e.g. 'images: [...]') (got ['busybox'])"),
         ("busybox\n", "values/prod.yml: must be a mapping of values keys (e.g. 'images: [...]') (got 'busybox')"),
-        ("images: [busybox]\nname: 2024-10-07\n", "values/prod.yml: name: must be a string (got datetime.date(2024, 10, 7))"),
+        (
+            "images: [busybox]\nname: 2024-10-07\n",
+            "values/prod.yml: name: must be a string (got datetime.date(2024, 10, 7))",
+        ),
     ],
 )
 def test_bad_values_files_give_exact_errors(values_dir: Path, text: str, message: str) -> None:
@@ -457,7 +480,9 @@ def test_key_paths_read_like_the_file() -> None:
 
 def test_the_docs_table_is_the_schema() -> None:
     """docs/docker-mode.md embeds reference_table() between markers; regenerate it with
-    ``.venv/bin/python -c 'from prepuller._values import reference_table; print(reference_table())'``."""
+        ``.venv/bin/python -c 'from prepuller._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE
+    from prepuller._scheduling import DEFAULT_RESOURCES
+    from prepuller._values import reference_table; print(reference_table())'``."""
     docs = (ROOT / "docs" / "docker-mode.md").read_text()
     match = re.search(r"<!-- values-table:start -->\n(.*?)<!-- values-table:end -->", docs, flags=re.DOTALL)
     assert match is not None, "docs/docker-mode.md lacks the values-table markers"
@@ -469,5 +494,5 @@ def test_the_table_has_a_row_per_key_with_its_default() -> None:
     for key in [*(k for k in values_schema()["properties"] if k != "docker"), "docker.images", "docker.hostPath"]:
         assert f"| `{key}` |" in table
     assert '| `dockerHostPath` | string | `"/var/run"` |' in table
-    assert "| `mode` | one of `kubelet`, `docker` | `\"kubelet\"` |" in table
+    assert '| `mode` | one of `kubelet`, `docker` | `"kubelet"` |' in table
     assert json.dumps({"kubernetes.io/os": "linux"}) in table
