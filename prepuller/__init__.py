@@ -2,13 +2,14 @@
 
 Public API::
 
-    from prepuller import ImagePrepuller, PrepullerError
+    from prepuller import ImagePrepuller, PrepullerError, load_values
 
 Everything else lives in private modules and may change.
 """
 
-from ._construct import ImagePrepuller
-from ._defaults import HELPER_IMAGE, PAUSE_IMAGE
+from ._construct import MODES, ImagePrepuller
+from ._defaults import DOCKER_IMAGE, HELPER_IMAGE, PAUSE_IMAGE
 from ._errors import PrepullerError
+from ._values import load_values
 
-__all__ = ["HELPER_IMAGE", "PAUSE_IMAGE", "ImagePrepuller", "PrepullerError"]
+__all__ = ["DOCKER_IMAGE", "HELPER_IMAGE", "MODES", "PAUSE_IMAGE", "ImagePrepuller", "PrepullerError", "load_values"]

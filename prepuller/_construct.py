@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any, Never
 
@@ -10,7 +11,8 @@ import cdk8s
 from constructs import Construct
 
 from . import _scheduling, _validation
-from ._defaults import HELPER_IMAGE, NAME_LABEL, PAUSE_IMAGE
+from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, NAME_LABEL, PAUSE_IMAGE
+from ._docker import DockerSettings, docker_pod_annotations, docker_pod_spec, host_path
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
 from ._pods import PodSettings, kubelet_pod_spec
@@ -19,6 +21,8 @@ from ._references import ImageReference, parse_reference, unique_references
 __all__ = ["ImagePrepuller"]
 
 _PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+#: How the images get pulled: by the kubelet (any runtime) or through the node's Docker socket.
+MODES = ("kubelet", "docker")
 
 
 class ImagePrepuller(Construct):
@@ -61,6 +65,14 @@ class ImagePrepuller(Construct):
             pod to run inside every listed image. Default: ``docker.io/library/busybox:1.37.0-musl``.
         max_unavailable: how many nodes' pods a rolling update may replace at once: a
             number or a percentage. Default: ``"100%"`` (all at once: the pods serve nothing).
+        mode: ``"kubelet"`` (the kubelet pulls each image; any runtime; Pod Security
+            *restricted*) or ``"docker"`` (the Helm chart's way: ``docker image pull`` through
+            the node's Docker socket, as root, with a hostPath; needs Pod Security
+            *privileged*; see docs/docker-mode.md). Default: ``"kubelet"``.
+        docker_host_path: ``mode="docker"`` only: the node directory holding ``docker.sock``
+            (the chart's ``docker.hostPath``). Default: ``/var/run``.
+        docker_image: ``mode="docker"`` only: the docker CLI image that runs the pulls.
+            Default: ``docker.io/library/docker:28.2.2-cli``.
 
     Raises:
         PrepullerError: any invalid option, naming it and quoting the value.
@@ -86,6 +98,9 @@ class ImagePrepuller(Construct):
         pause_image: str = PAUSE_IMAGE,
         helper_image: str = HELPER_IMAGE,
         max_unavailable: int | str = "100%",
+        mode: str = "kubelet",
+        docker_host_path: str | None = None,
+        docker_image: str | None = None,
         **unknown: Never,
     ) -> None:
         _reject_unknown(unknown)
@@ -123,6 +138,8 @@ class ImagePrepuller(Construct):
             helper_image=parse_reference(helper_image, "helper_image"),
         )
         self._max_unavailable = _validation.int_or_percent(max_unavailable, "max_unavailable")
+        self._mode = _validation.one_of(mode, "mode", MODES)
+        self._docker = _docker_settings(self._mode, docker_host_path, docker_image)
         extra_labels = _validation.label_map(labels or {}, "labels")
         self._annotations = _validation.annotation_map(annotations or {}, "annotations")
         _check_unique(scope, resolved_namespace, resolved_name)
@@ -188,6 +205,12 @@ class ImagePrepuller(Construct):
     def _daemon_set_body(self) -> dict[str, Any]:
         references = unique_references(self._references)
         selector = {NAME_LABEL: self._name}
+        annotations = dict(self._annotations)
+        if self._docker is not None:
+            spec = docker_pod_spec(self._pod_settings, self._docker, references)
+            annotations.update(docker_pod_annotations(references))
+        else:
+            spec = kubelet_pod_spec(self._pod_settings, references)
         return {
             "spec": {
                 "selector": {"matchLabels": selector},
@@ -196,11 +219,8 @@ class ImagePrepuller(Construct):
                     "rollingUpdate": {"maxUnavailable": self._max_unavailable},
                 },
                 "template": {
-                    "metadata": {
-                        "labels": self._labels,
-                        **({"annotations": self._annotations} if self._annotations else {}),
-                    },
-                    "spec": kubelet_pod_spec(self._pod_settings, references),
+                    "metadata": {"labels": self._labels, **({"annotations": annotations} if annotations else {})},
+                    "spec": spec,
                 },
             }
         }
@@ -211,6 +231,18 @@ def _reject_unknown(unknown: Mapping[str, object]) -> None:
         close = difflib.get_close_matches(option, _OPTIONS, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise PrepullerError(option, f"is not an option of ImagePrepuller{hint}", unknown[option])
+
+
+def _docker_settings(mode: str, docker_host_path: str | None, docker_image: str | None) -> DockerSettings | None:
+    if mode != "docker":
+        for option, value in (("docker_host_path", docker_host_path), ("docker_image", docker_image)):
+            if value is not None:
+                raise PrepullerError(option, f"only applies to mode 'docker' (mode is {mode!r})", value)
+        return None
+    return DockerSettings(
+        host_path=host_path(docker_host_path if docker_host_path is not None else DOCKER_HOST_PATH, "docker_host_path"),
+        image=parse_reference(docker_image if docker_image is not None else DOCKER_IMAGE, "docker_image"),
+    )
 
 
 def _check_unique(scope: Construct, namespace: str | None, name: str) -> None:
@@ -228,20 +260,9 @@ def _check_unique(scope: Construct, namespace: str | None, name: str) -> None:
             )
 
 
-_OPTIONS = (
-    "images",
-    "name",
-    "namespace",
-    "labels",
-    "annotations",
-    "node_selector",
-    "tolerations",
-    "affinity",
-    "priority_class_name",
-    "image_pull_secrets",
-    "image_pull_policy",
-    "resources",
-    "pause_image",
-    "helper_image",
-    "max_unavailable",
+#: The keyword options, for "did you mean" hints; read off the signature so it cannot drift.
+_OPTIONS = tuple(
+    name
+    for name, parameter in inspect.signature(ImagePrepuller.__init__).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
 )
