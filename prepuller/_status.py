@@ -368,6 +368,14 @@ def _command(spec: Mapping[str, Any], where: str) -> list[str]:
     return [_text(word, f"{where}.command") for word in words]
 
 
+def _started_sidecar(spec: Mapping[str, Any], status: Mapping[str, Any] | None) -> bool:
+    """A sidecar (an init container with ``restartPolicy: Always``) lets the next one start
+    once it runs."""
+    return (
+        spec.get("restartPolicy") == "Always" and status is not None and "running" in _mapping(status.get("state"), "")
+    )
+
+
 def _docker_images(command: list[str]) -> list[str] | None:
     """The images of a docker-mode container: ``sh -c SCRIPT NAME IMAGE...``; else None."""
     if "-c" not in command:
@@ -407,13 +415,11 @@ def _pod_view(where: str, pod: Mapping[str, Any]) -> _PodView:
             command = _command(container, path)
             cstatus = statuses.get(cname)
             state, reason, message = _classify(cstatus, init=init, where=f"{where}.status[{cname}]")
-            if init_pending and state is ImageState.PULLING:
-                # Containers start in order: this one's turn has not come yet.
+            if init_pending and (init or state is ImageState.PULLING):
+                # Init containers run in order, main containers after them: this one's turn
+                # has not come yet in the pod's current run (whatever an earlier run left).
                 state, reason, message = ImageState.WAITING, None, None
-            sidecar = init and container.get("restartPolicy") == "Always"
-            if init and not (
-                state is ImageState.PULLED or (sidecar and cstatus and "running" in cstatus.get("state", {}))
-            ):
+            if init and state is not ImageState.PULLED and not _started_sidecar(container, cstatus):
                 init_pending = True
             image_id = (_text(cstatus.get("imageID"), f"{where}.status[{cname}].imageID") or None) if cstatus else None
 
