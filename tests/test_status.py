@@ -325,11 +325,18 @@ def test_docker_mode_succeeded_means_every_argument_image_pulled() -> None:
 
 def test_docker_mode_failure_points_at_the_logs() -> None:
     pod = mode_pod("docker")
-    last = {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": "2026-11-29T10:02:16Z",
-                           "finishedAt": "2026-11-29T10:02:19Z",
-                           "message": "Pulling 'redis:7.2'...\nError response from daemon: manifest for redis:7.2 not found"}}  # fmt: skip
-    pod = with_statuses(pod, [waiting("CrashLoopBackOff", "back-off 10s restarting failed container")],
-                        [waiting("PodInitializing")])  # fmt: skip
+    last = {
+        "terminated": {
+            "exitCode": 1,
+            "reason": "Error",
+            "startedAt": "2026-11-29T10:02:16Z",
+            "finishedAt": "2026-11-29T10:02:19Z",
+            "message": "Pulling 'redis:7.2'...\nError response from daemon: manifest for redis:7.2 not found",
+        }
+    }
+    pod = with_statuses(
+        pod, [waiting("CrashLoopBackOff", "back-off 10s restarting failed container")], [waiting("PodInitializing")]
+    )
     pod["status"]["initContainerStatuses"][0]["lastState"] = last
     images = row(status_report(pod_list(pod)), "node-a")["images"]
     assert [(i["image"], i["state"], i["reason"]) for i in images] == [
@@ -344,8 +351,15 @@ def test_docker_mode_failure_points_at_the_logs() -> None:
 
 
 def test_docker_mode_terminated_with_error_before_restart() -> None:
-    failed = {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": "2026-11-29T10:02:16Z",
-                             "finishedAt": "2026-11-29T10:02:19Z", "containerID": "containerd://" + "ef" * 32}}  # fmt: skip
+    failed = {
+        "terminated": {
+            "exitCode": 1,
+            "reason": "Error",
+            "startedAt": "2026-11-29T10:02:16Z",
+            "finishedAt": "2026-11-29T10:02:19Z",
+            "containerID": "containerd://" + "ef" * 32,
+        }
+    }
     pod = with_statuses(mode_pod("docker"), [failed], [waiting("PodInitializing")])
     images = row(status_report(pod_list(pod)), "node-a")["images"]
     assert {(i["state"], i["reason"], i["message"]) for i in images} == {
@@ -434,13 +448,28 @@ def test_table_layout() -> None:
 def test_json_document_schema() -> None:
     document = json.loads(render_json(status_report(load("kubelet-pods.json"), node_list("node-a", "node-gpu"))))
     assert sorted(document) == [
-        "name", "nodes", "nodesCounted", "nodesError", "nodesListed", "nodesReady", "ready", "summary",
-    ]  # fmt: skip
+        "name",
+        "nodes",
+        "nodesCounted",
+        "nodesError",
+        "nodesListed",
+        "nodesReady",
+        "ready",
+        "summary",
+    ]
     assert (document["ready"], document["nodesCounted"], document["nodesReady"]) == (True, 1, 1)
     assert [n["name"] for n in document["nodes"]] == ["node-a", "node-gpu"]
     assert sorted(document["nodes"][0]) == [
-        "counted", "images", "name", "namespace", "nodeReady", "notes", "pod", "schedulable", "state",
-    ]  # fmt: skip
+        "counted",
+        "images",
+        "name",
+        "namespace",
+        "nodeReady",
+        "notes",
+        "pod",
+        "schedulable",
+        "state",
+    ]
     assert sorted(document["nodes"][0]["images"][0]) == ["container", "image", "imageID", "message", "reason", "state"]
     assert {n["state"] for n in document["nodes"]} <= {s.value for s in NodeState}
 
