@@ -349,8 +349,8 @@ def _classify(status: Mapping[str, Any] | None, *, init: bool, where: str) -> tu
     waiting = _mapping(state.get("waiting"), f"{where}.state.waiting")
     reason = _text(waiting.get("reason"), f"{where}.state.waiting.reason")
     message = _text(waiting.get("message"), f"{where}.state.waiting.message") or None
-    if reason in _PROGRESS_REASONS:
-        return ImageState.PULLING, reason or None, message
+    if reason in _PROGRESS_REASONS:  # the normal way there: nothing worth reporting
+        return ImageState.PULLING, None, message
     if reason == "CrashLoopBackOff":
         last = _mapping(_mapping(status.get("lastState"), f"{where}.lastState").get("terminated"), where)
         if last:

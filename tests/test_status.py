@@ -73,7 +73,7 @@ def test_init_0_of_4_helper_being_pulled_every_image_waits() -> None:
 def test_init_1_of_4_first_image_pulling_the_rest_waiting() -> None:
     report = status_report(pod_list(kubelet_pod("node-a", waiting("PodInitializing"))))
     assert states(report, "node-a") == [
-        ("nginx:1.25", "pulling", "PodInitializing"),
+        ("nginx:1.25", "pulling", None),
         ("redis:7.2", "waiting", None),
         ("gcr.io/distroless/static:nonroot", "waiting", None),
     ]
@@ -371,7 +371,7 @@ def test_docker_mode_terminated_with_error_before_restart() -> None:
     ("state", "expected"),
     [
         (running("2026-11-29T10:02:16Z"), ("pulling", None)),
-        (waiting("PodInitializing"), ("pulling", "PodInitializing")),
+        (waiting("PodInitializing"), ("pulling", None)),
         (waiting("ErrImagePull", "docker.io/library/docker:27.3-cli: not found"), ("failed", "ErrImagePull")),
     ],
 )
@@ -399,7 +399,7 @@ def test_keep_mode_creating_failing_and_waiting_for_the_helper() -> None:
     )
     assert states(status_report(pod_list(pod)), "node-a") == [
         ("nginx:1.25", "pulled", None),
-        ("redis:7.2", "pulling", "ContainerCreating"),
+        ("redis:7.2", "pulling", None),
         ("gcr.io/distroless/static:nonroot", "failed", "ImagePullBackOff"),
     ]
     initialising = with_statuses(mode_pod("keep"), [running()], [waiting("PodInitializing")] * 3)
