@@ -376,11 +376,23 @@ def _started_sidecar(spec: Mapping[str, Any], status: Mapping[str, Any] | None) 
     )
 
 
-def _docker_images(command: list[str]) -> list[str] | None:
-    """The images of a docker-mode container: ``sh -c SCRIPT NAME IMAGE...``; else None."""
+def _docker_images(name: str, command: list[str]) -> list[str] | None:
+    """The images of a docker-mode container, ``sh -c SCRIPT NAME IMAGE...`` (named ``prepull``,
+    or any such container whose script runs ``docker ... pull``); None for any other container."""
     if "-c" not in command:
         return None
-    return command[command.index("-c") + 3 :]
+    start = command.index("-c")
+    script = command[start + 1] if len(command) > start + 1 else ""
+    if name != DOCKER_CONTAINER and not ("docker" in script and "pull" in script):
+        return None
+    return command[start + 3 :]
+
+
+def _has_run(status: Mapping[str, Any] | None) -> bool:
+    """Whether the container ever ran (so it has logs), rather than failing to be created."""
+    if status is None:
+        return False
+    return "terminated" in _mapping(status.get("state"), "") or "terminated" in _mapping(status.get("lastState"), "")
 
 
 def _is_image_container(name: str, command: list[str]) -> bool:
@@ -423,9 +435,9 @@ def _pod_view(where: str, pod: Mapping[str, Any]) -> _PodView:
                 init_pending = True
             image_id = (_text(cstatus.get("imageID"), f"{where}.status[{cname}].imageID") or None) if cstatus else None
 
-            docker = _docker_images(command) if cname == DOCKER_CONTAINER else None
+            docker = _docker_images(cname, command)
             if docker is not None:
-                if state is ImageState.FAILED:
+                if state is ImageState.FAILED and _has_run(cstatus):
                     hint = f"see logs: kubectl{f' -n {namespace}' if namespace else ''} logs {name} -c {cname}"
                     message = f"{message}; {hint}" if message else hint
                 images.extend(ImageStatus(ref, cname, state, reason, message) for ref in docker)
@@ -442,7 +454,8 @@ def _pod_view(where: str, pod: Mapping[str, Any]) -> _PodView:
         for condition in _list(status.get("conditions"), f"{where}.status.conditions"):
             cond = _mapping(condition, f"{where}.status.conditions[]")
             if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
-                notes.append(f"pod not scheduled: {cond.get('reason', '')}: {cond.get('message', '')}".rstrip(": "))
+                why = [str(cond[key]) for key in ("reason", "message") if cond.get(key)]
+                notes.append(": ".join(["pod not scheduled", *why]))
     phase = _text(status.get("phase"), f"{where}.status.phase")
     if phase in ("Failed", "Succeeded"):
         reason = _text(status.get("reason"), f"{where}.status.reason")
@@ -461,7 +474,10 @@ def _pod_view(where: str, pod: Mapping[str, Any]) -> _PodView:
         node_selector={
             str(k): str(v) for k, v in _mapping(spec.get("nodeSelector"), f"{where}.spec.nodeSelector").items()
         },
-        tolerations=tuple(_mapping(t, f"{where}.spec.tolerations[]") for t in _list(spec.get("tolerations"), where)),
+        tolerations=tuple(
+            _mapping(t, f"{where}.spec.tolerations[]")
+            for t in _list(spec.get("tolerations"), f"{where}.spec.tolerations")
+        ),
     )
 
 

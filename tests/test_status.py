@@ -537,3 +537,20 @@ def test_ready_exactly_when_helper_and_every_pull_completed(pulls: list[JSON], h
     if first_open is not None:
         assert all(image.state in (ImageState.WAITING,) for image in images[first_open:])
         assert all(image.state is ImageState.PULLED for image in images[: max(first_open - 1, 0)])
+
+
+def test_docker_mode_image_of_its_own_that_cannot_be_pulled_has_no_logs_to_point_at() -> None:
+    message = 'failed to pull and unpack image "docker.io/library/docker:27.3-cli": 429 Too Many Requests'
+    pod = with_statuses(mode_pod("docker"), [waiting("ErrImagePull", message)], [waiting("PodInitializing")])
+    images = row(status_report(pod_list(pod)), "node-a")["images"]
+    assert {(i["state"], i["reason"], i["message"]) for i in images} == {("failed", "ErrImagePull", message)}
+
+
+def test_docker_mode_is_recognised_by_its_script_under_another_name() -> None:
+    pod = mode_pod("docker")
+    pod["spec"]["initContainers"][0]["name"] = "pull-with-docker"
+    pod["status"]["initContainerStatuses"][0]["name"] = "pull-with-docker"
+    assert states(status_report(pod_list(pod)), "node-a") == [
+        ("nginx:1.25", "pulled", None),
+        ("redis:7.2", "pulled", None),
+    ]
