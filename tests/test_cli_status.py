@@ -8,6 +8,7 @@ fail with its text on stderr.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -17,6 +18,9 @@ from typing import Any
 
 import pytest
 
+from prepuller import _cli_status
+from prepuller._cli_status import parse_duration
+from prepuller._status import status_report
 from tests.status_support import (
     ERR_IMAGE_PULL,
     JSON,
@@ -359,3 +363,50 @@ def test_help_documents_the_exit_codes() -> None:
 def test_the_command_line_does_not_start_the_cdk8s_runtime() -> None:
     code = "import sys, prepuller._cli; assert 'cdk8s' not in sys.modules and 'jsii' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --- in process: durations and the wait loop's timing --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("10m", 600.0), ("1m30s", 90.0), ("500ms", 0.5), ("1.5h", 5400.0), ("45", 45.0), ("0", 0.0), ("2h0m5s", 7205.0)],
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "m", "10x", "1s2", "-1s", "-5", "nan", "inf", "1 m", "1m-30s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_duration(text)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.time = 1000.0
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        self.time += seconds
+
+
+def test_wait_prints_when_nothing_changes_at_least_once_a_minute(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = status_report(PULLING)
+    monkeypatch.setattr(_cli_status, "_report", lambda args: report)
+    parser = argparse.ArgumentParser()
+    _cli_status.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["status", "--wait", "--timeout", "2m", "--interval", "25s"])
+    clock = FakeClock()
+    assert _cli_status.run(args, clock=_cli_status._Clock(now=clock.now, sleep=clock.sleep)) == 3
+    summary = "1/2 nodes ready: node-b waiting for 2 images"
+    assert capsys.readouterr().err.splitlines() == [
+        f"[0s] {summary}",
+        f"[1m15s] {summary}",
+        f"[2m00s] timed out after 2m00s: {summary}",
+    ]
+    assert clock.time == 1120.0  # the last sleep is cut short at the deadline
