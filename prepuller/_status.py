@@ -204,7 +204,9 @@ class Report:
         counted = self.counted
         ready = [node for node in counted if node.state is NodeState.READY]
         text = f"{len(ready)}/{_plural(len(counted), 'node')} ready"
-        if len(ready) == len(counted):
+        if not counted:
+            text += ": no Ready node has or should have a prepuller pod"
+        elif len(ready) == len(counted):
             sizes = sorted({len(node.images) for node in counted})
             each = str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}"
             text += f", {each} image{'' if each == '1' else 's'} each"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -554,3 +555,59 @@ def test_docker_mode_is_recognised_by_its_script_under_another_name() -> None:
         ("nginx:1.25", "pulled", None),
         ("redis:7.2", "pulled", None),
     ]
+
+
+def test_pods_only_on_nodes_that_are_not_ready_count_nothing_and_are_not_ready() -> None:
+    report = status_report(
+        pod_list(kubelet_pod("node-down", completed(), completed(), completed())), node_list("node-down")
+    )
+    assert not report.ready
+    assert report.summary == (
+        "0/0 nodes ready: no Ready node has or should have a prepuller pod; not counted: node-down (node not Ready)"
+    )
+
+
+# --- property: any damage to a real document gives a report or a PrepullerError ------------
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8,
+)
+
+
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+_DOCUMENTS = {
+    "pods": pod_list(
+        kubelet_pod("node-a", completed(), waiting("ErrImagePull", ERR_IMAGE_PULL)),
+        load("docker-pods.json")["items"][0],
+        load("keep-pods.json")["items"][0],
+    ),
+    "nodes": node_list("node-a", "node-gpu", "node-down"),
+}
+_PATHS = [path for path in _paths(_DOCUMENTS) if len(path) >= 1]
+
+
+@given(st.sampled_from(_PATHS), _JSON_VALUES)
+def test_damaged_documents_never_raise_anything_but_prepuller_error(path: tuple[object, ...], value: object) -> None:
+    documents: Any = copy.deepcopy(_DOCUMENTS)
+    target = documents
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    try:
+        report = status_report(documents["pods"], documents["nodes"])
+    except PrepullerError:
+        return
+    render_table(report)
+    json.loads(render_json(report))
