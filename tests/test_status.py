@@ -611,3 +611,62 @@ def test_damaged_documents_never_raise_anything_but_prepuller_error(path: tuple[
         return
     render_table(report)
     json.loads(render_json(report))
+
+
+# --- every mode: the same states and the same node rules ----------------------------------
+
+
+def first_image_in(mode: str, state: JSON) -> JSON:
+    """The healthy pod of ``mode`` with its first image's container in ``state``: the
+    kubelet-mode pull init container, the keep-mode sleeper, the docker-mode script."""
+    pod = mode_pod(mode)
+    if mode == "kubelet":
+        init = [completed(), state, waiting("PodInitializing"), waiting("PodInitializing")]
+        return with_statuses(pod, init, [waiting("PodInitializing")])
+    if mode == "keep":
+        return with_statuses(pod, [completed()], [state, running(), running()], phase="Running")
+    return with_statuses(pod, [state], [waiting("PodInitializing")])
+
+
+@pytest.mark.parametrize("mode", ["kubelet", "docker", "keep"])
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [("ErrImagePull", ERR_IMAGE_PULL), ("ImagePullBackOff", BACK_OFF), ("InvalidImageName", INVALID_NAME)],
+)
+def test_pull_failures_in_every_mode(mode: str, reason: str, message: str) -> None:
+    report = status_report(pod_list(first_image_in(mode, waiting(reason, message))))
+    image = row(report, "node-a")["images"][0]
+    assert (image["image"], image["state"], image["reason"], image["message"]) == (
+        "nginx:1.25",
+        "failed",
+        reason,
+        message,
+    )
+    assert row(report, "node-a")["state"] == "failed"
+    assert not report.ready
+
+
+@pytest.mark.parametrize(
+    ("mode", "state"),
+    [("kubelet", waiting("PodInitializing")), ("docker", running()), ("keep", waiting("ContainerCreating"))],
+)
+def test_pulling_in_every_mode(mode: str, state: JSON) -> None:
+    report = status_report(pod_list(first_image_in(mode, state)))
+    assert states(report, "node-a")[0] == ("nginx:1.25", "pulling", None)
+    assert row(report, "node-a")["state"] == "pulling"
+
+
+@pytest.mark.parametrize("mode", ["kubelet", "docker", "keep"])
+def test_node_rules_in_every_mode(mode: str) -> None:
+    pods = pod_list(mode_pod(mode, "node-a"), mode_pod(mode, "node-down", name="prepull-down"))
+    report = status_report(pods, node_list("node-a", "node-b", "node-down", "node-win"))
+    assert {n.name: (str(n.state), n.counted) for n in report.nodes} == {
+        "node-a": ("ready", True),
+        "node-b": ("no-pod", True),
+        "node-down": ("ready", False),
+        "node-win": ("excluded", False),
+    }
+    assert not report.ready
+    forbidden = status_report(pods, None, nodes_error="`kubectl get nodes` failed: Forbidden")
+    assert forbidden.ready
+    assert forbidden.summary.startswith("2/2 nodes ready, ")
