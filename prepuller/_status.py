@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ._defaults import NAME_LABEL
 from ._errors import PrepullerError
 from ._pods import HELPER_CONTAINER, PAUSE_CONTAINER, PULL_PREFIX, TOOLS_MOUNT
 
@@ -326,6 +327,7 @@ class _PodView:
     created: str
     deleting: bool
     revision: str
+    prepuller: str  # the pod's ``name`` label
     images: tuple[ImageStatus, ...]
     notes: tuple[str, ...]
     blocked: bool  # an infrastructure container (the helper) failed: nothing can be pulled
@@ -470,6 +472,7 @@ def _pod_view(where: str, pod: Mapping[str, Any]) -> _PodView:
         created=_text(metadata.get("creationTimestamp"), f"{where}.metadata.creationTimestamp"),
         deleting=metadata.get("deletionTimestamp") is not None,
         revision=_text(labels.get(REVISION_LABEL), f"{where}.metadata.labels"),
+        prepuller=_text(labels.get(NAME_LABEL), f"{where}.metadata.labels"),
         images=tuple(images),
         notes=tuple(notes),
         blocked=blocked,
@@ -620,14 +623,17 @@ def status_report(
         pods: the prepuller's pods: a ``List`` of Pods (or one Pod).
         nodes: all nodes (a ``List`` of Nodes), or None when they could not be listed;
             then only nodes with a pod are shown and readiness is unknown.
-        name: the prepuller's name (its pods' ``name`` label), for the summary.
+        name: the prepuller's name: only pods with the label ``name=<name>`` are read.
         nodes_error: why nodes could not be listed (e.g. RBAC forbids it), shown to the user.
 
     Raises:
         PrepullerError: a document is not in the shape the API returns, naming where
             (e.g. ``pods.items[2].status.initContainerStatuses``).
     """
-    views = [_pod_view(where, pod) for where, pod in _items(pods, "Pod", "pods")]
+    # kubectl already selects by label; a file may hold other pods too (`kubectl get pods -o json`).
+    views = [
+        view for view in (_pod_view(where, pod) for where, pod in _items(pods, "Pod", "pods")) if view.prepuller == name
+    ]
     node_views = (
         [_node_view(where, node) for where, node in _items(nodes, "Node", "nodes")] if nodes is not None else []
     )

@@ -670,3 +670,14 @@ def test_node_rules_in_every_mode(mode: str) -> None:
     forbidden = status_report(pods, None, nodes_error="`kubectl get nodes` failed: Forbidden")
     assert forbidden.ready
     assert forbidden.summary.startswith("2/2 nodes ready, ")
+
+
+def test_only_pods_labelled_with_the_prepullers_name_are_read() -> None:
+    other = mode_pod("kubelet", "node-b", name="web-5d9c7")
+    other["metadata"]["labels"] = {"app": "web", "pod-template-hash": "5d9c7"}
+    second = kubelet_pod("node-b", running(), name="gpu-prepull-x1")
+    second["metadata"]["labels"]["name"] = "gpu-prepull"
+    pods = pod_list(load("kubelet-pods.json")["items"][0], other, second)
+    assert [(n.name, n.pod) for n in status_report(pods).nodes] == [("node-a", "prepull-7xk2q")]
+    assert [(n.name, n.pod) for n in status_report(pods, name="gpu-prepull").nodes] == [("node-b", "gpu-prepull-x1")]
+    assert status_report(pods, name="nothing").summary == "no prepuller pods found (label name=nothing)"
