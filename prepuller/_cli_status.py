@@ -38,15 +38,16 @@ _HEARTBEAT_SECONDS = 60.0
 
 _EPILOG = """\
 exit codes:
-  0  every image is on every node that has, or should have, a prepuller pod
-  1  not ready: images still pulling or waiting, pulls failed, nodes without a pod,
-     or no prepuller pods at all
-  2  usage error (bad option or value)
-  3  --wait: the timeout passed before every image was on every node
-  4  kubectl is missing, failed (e.g. cannot reach the cluster, not allowed to list
-     pods) or printed something that is not JSON
-  5  --from-file/--nodes-file: cannot be read, is not JSON, or is not a List of
-     Pods/Nodes (the message gives the position)
+  0    every image is on every node that has, or should have, a prepuller pod
+  1    not ready: images still pulling or waiting, pulls failed, nodes without a
+       pod, or no prepuller pods at all
+  2    usage error (bad option or value)
+  3    --wait: the timeout passed before every image was on every node
+  4    kubectl is missing, failed (e.g. cannot reach the cluster, not allowed to
+       list pods) or printed something that is not JSON
+  5    --from-file/--nodes-file: cannot be read, is not JSON, or is not a List of
+       Pods/Nodes (the message gives the position)
+  130  interrupted
 
 Nodes that are not Ready, and nodes the DaemonSet's nodeSelector or tolerations exclude,
 are listed but not counted. If listing nodes is forbidden, a line says so and only nodes
@@ -128,7 +129,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--from-file", metavar="FILE", dest="from_file",
         help="read the pods' JSON (kubectl get pods -l name=NAME -o json) from FILE, or stdin for '-'; "
-        "kubectl is not run",
+        "kubectl is not run; only pods labelled name=NAME are read",
     )  # fmt: skip
     parser.add_argument(
         "--nodes-file", metavar="FILE", dest="nodes_file",

@@ -356,7 +356,11 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
 def test_help_documents_the_exit_codes() -> None:
     done = prepuller("--help")
     assert done.returncode == 0
-    for line in ("  0  every image is on every node", "  3  --wait: the timeout passed", "  4  kubectl is missing"):
+    for line in (
+        "  0    every image is on every node",
+        "  3    --wait: the timeout passed",
+        "  4    kubectl is missing",
+    ):
         assert line in done.stdout
 
 
