@@ -11,7 +11,7 @@ import cdk8s
 from constructs import Construct
 
 from . import _scheduling, _validation
-from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, NAME_LABEL, PAUSE_IMAGE
+from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, MODES, NAME_LABEL, PAUSE_IMAGE
 from ._docker import DockerSettings, docker_pod_annotations, docker_pod_spec, host_path
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
@@ -22,7 +22,6 @@ __all__ = ["ImagePrepuller"]
 
 _PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 #: How the images get pulled: by the kubelet (any runtime) or through the node's Docker socket.
-MODES = ("kubelet", "docker")
 
 
 class ImagePrepuller(Construct):

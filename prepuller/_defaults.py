@@ -28,3 +28,7 @@ DOCKER_IMAGE = "docker.io/library/docker:28.2.2-cli"
 
 #: The node directory holding ``docker.sock``: the chart's ``docker.hostPath`` default.
 DOCKER_HOST_PATH = "/var/run"
+
+#: How the images get pulled: ``kubelet`` (the default: init containers, any runtime) or
+#: ``docker`` (the Helm chart's way, through the node's Docker socket).
+MODES = ("kubelet", "docker")
