@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Never
 
 import cdk8s
 from constructs import Construct
 
-from . import _scheduling, _validation
+from . import _groups, _keep, _scheduling, _validation
 from ._defaults import HELPER_IMAGE, NAME_LABEL, PAUSE_IMAGE
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
@@ -61,6 +62,22 @@ class ImagePrepuller(Construct):
             pod to run inside every listed image. Default: ``docker.io/library/busybox:1.37.0-musl``.
         max_unavailable: how many nodes' pods a rolling update may replace at once: a
             number or a percentage. Default: ``"100%"`` (all at once: the pods serve nothing).
+        keep_images: keep every image in use, so that the kubelet's image garbage collector
+            never deletes it: after the init containers, one main container per image
+            (``keep-<image>``) runs the copied busybox's ``sleep infinity`` (no shell, so
+            shell-less images work), in place of the pause container. Costs a tiny request
+            per image (see ``keep_resources``). Default: ``False``.
+        keep_resources: with ``keep_images=True``, the resources of each sleeping container,
+            merged key by key over ``requests: {cpu: 1m, memory: 4Mi}, limits: {memory: 64Mi}``
+            as ``resources`` is over its default; ``resources`` still applies to the init
+            containers. Default: those figures (why: ``prepuller._keep.KEEP_RESOURCES``).
+        parallel_pulls: K, the number of DaemonSets the images are split over, so that a node
+            pulls up to K images at once where the kubelet allows parallel pulls
+            (``serializeImagePulls: false``). From 1 to the number of distinct images. With
+            K > 1 the DaemonSets are named ``<name>-1``…``<name>-K``, all labelled
+            ``name=<name>`` plus ``prepuller.io/group: "<i>"``, which their selectors include;
+            the split is balanced and stable (``prepuller._groups``). Default: ``1``, a
+            single DaemonSet ``<name>`` without the group label.
 
     Raises:
         PrepullerError: any invalid option, naming it and quoting the value.
@@ -86,6 +103,9 @@ class ImagePrepuller(Construct):
         pause_image: str = PAUSE_IMAGE,
         helper_image: str = HELPER_IMAGE,
         max_unavailable: int | str = "100%",
+        keep_images: bool = False,
+        keep_resources: Mapping[str, Mapping[str, str | None]] | None = None,
+        parallel_pulls: int = 1,
         **unknown: Never,
     ) -> None:
         _reject_unknown(unknown)
@@ -123,7 +143,13 @@ class ImagePrepuller(Construct):
         self._max_unavailable = _validation.int_or_percent(max_unavailable, "max_unavailable")
         extra_labels = _validation.labels(labels or {}, "labels")
         self._annotations = _validation.annotations(annotations or {}, "annotations")
-        _check_unique(scope, resolved_namespace, resolved_name)
+        self._keep_resources = _keep.keep_resources(keep_images, keep_resources)
+        self._parallel_pulls = _groups.parallel_pulls(parallel_pulls, len(unique_references(self._references)))
+        daemon_set_names = [
+            _groups.daemon_set_name(resolved_name, group, self._parallel_pulls)
+            for group in range(1, self._parallel_pulls + 1)
+        ]
+        _check_unique(scope, resolved_namespace, daemon_set_names)
 
         super().__init__(scope, id)
         self._name = resolved_name
@@ -136,19 +162,24 @@ class ImagePrepuller(Construct):
             **extra_labels,
             NAME_LABEL: resolved_name,
         }
-        self._daemon_set = SynthesizedObject(
-            self,
-            "Resource",
-            api_version="apps/v1",
-            kind="DaemonSet",
-            metadata=cdk8s.ApiObjectMetadata(
-                name=resolved_name,
-                namespace=namespace,
-                labels=self._labels,
-                annotations=self._annotations or None,
-            ),
-            produce=self._daemon_set_body,
-        )
+        self._daemon_set_names = daemon_set_names
+        # With one group the id stays "Resource", so cdk8s.ApiObject.of(prepuller) finds it.
+        self._daemon_sets: list[cdk8s.ApiObject] = [
+            SynthesizedObject(
+                self,
+                "Resource" if self._parallel_pulls == 1 else f"Group{group}",
+                api_version="apps/v1",
+                kind="DaemonSet",
+                metadata=cdk8s.ApiObjectMetadata(
+                    name=daemon_set_name,
+                    namespace=namespace,
+                    labels={**self._labels, **_groups.group_labels(group, self._parallel_pulls)},
+                    annotations=self._annotations or None,
+                ),
+                produce=functools.partial(self._daemon_set_body, group),
+            )
+            for group, daemon_set_name in enumerate(daemon_set_names, start=1)
+        ]
 
     # --- public surface -----------------------------------------------------------------
 
@@ -170,8 +201,25 @@ class ImagePrepuller(Construct):
     @property
     def daemon_set(self) -> cdk8s.ApiObject:
         """The DaemonSet ``ApiObject``, for cdk8s's escape hatch (``add_json_patch``);
-        ``cdk8s.ApiObject.of(prepuller)`` returns it too."""
-        return self._daemon_set
+        ``cdk8s.ApiObject.of(prepuller)`` returns it too.
+
+        Raises:
+            PrepullerError: with ``parallel_pulls`` > 1, where there is no single DaemonSet
+                (a patch meant for all of them must go to each of ``daemon_sets``).
+        """
+        if len(self._daemon_sets) > 1:
+            raise PrepullerError(
+                "daemon_set",
+                "is ambiguous with parallel_pulls > 1: use daemon_sets, one DaemonSet per group",
+                len(self._daemon_sets),
+            )
+        return self._daemon_sets[0]
+
+    @property
+    def daemon_sets(self) -> list[cdk8s.ApiObject]:
+        """The DaemonSet ``ApiObject`` of each group, in group order (one unless
+        ``parallel_pulls`` > 1). A new list each time: the DaemonSets are fixed at construction."""
+        return list(self._daemon_sets)
 
     def add_images(self, *images: str) -> None:
         """Add images to pull after construction (and before synth).
@@ -183,9 +231,18 @@ class ImagePrepuller(Construct):
 
     # --- synthesis ----------------------------------------------------------------------
 
-    def _daemon_set_body(self) -> dict[str, Any]:
+    def _daemon_set_body(self, group: int) -> dict[str, Any]:
         references = unique_references(self._references)
-        selector = {NAME_LABEL: self._name}
+        if self._parallel_pulls > 1:
+            # Grouped at synth: images may be added after construction.
+            references = _groups.split(references, self._parallel_pulls)[group - 1]
+        group_labels = _groups.group_labels(group, self._parallel_pulls)
+        selector = {NAME_LABEL: self._name, **group_labels}
+        pod_spec = (
+            kubelet_pod_spec(self._pod_settings, references)
+            if self._keep_resources is None
+            else _keep.keep_pod_spec(self._pod_settings, self._keep_resources, references)
+        )
         return {
             "spec": {
                 "selector": {"matchLabels": selector},
@@ -194,8 +251,8 @@ class ImagePrepuller(Construct):
                     "rollingUpdate": {"maxUnavailable": self._max_unavailable},
                 },
                 "template": {
-                    "metadata": {"labels": self._labels, "annotations": self._annotations or None},
-                    "spec": kubelet_pod_spec(self._pod_settings, references),
+                    "metadata": {"labels": {**self._labels, **group_labels}, "annotations": self._annotations or None},
+                    "spec": pod_spec,
                 },
             }
         }
@@ -208,20 +265,23 @@ def _reject_unknown(unknown: Mapping[str, object]) -> None:
         raise PrepullerError(option, f"is not an option of ImagePrepuller{hint}", unknown[option])
 
 
-def _check_unique(scope: Construct, namespace: str | None, name: str) -> None:
+def _check_unique(scope: Construct, namespace: str | None, names: list[str]) -> None:
     """Two prepullers that would emit the same DaemonSet would overwrite each other."""
     for construct in scope.node.root.node.find_all():
-        if isinstance(construct, ImagePrepuller) and (construct.namespace, construct.name) == (namespace, name):
-            where = f"namespace {namespace!r}" if namespace else "the default namespace"
-            raise PrepullerError(
-                "name",
-                f"another ImagePrepuller ({construct.node.path}) already emits DaemonSet {name!r} in {where}",
-                name,
-            )
+        if not isinstance(construct, ImagePrepuller) or construct.namespace != namespace:
+            continue
+        for name in names:
+            if name in construct._daemon_set_names:
+                where = f"namespace {namespace!r}" if namespace else "the default namespace"
+                raise PrepullerError(
+                    "name",
+                    f"another ImagePrepuller ({construct.node.path}) already emits DaemonSet {name!r} in {where}",
+                    name,
+                )
 
 
 _OPTIONS = (
     "images", "name", "namespace", "labels", "annotations", "node_selector", "tolerations", "affinity",
     "priority_class_name", "image_pull_secrets", "image_pull_policy", "resources", "pause_image",
-    "helper_image", "max_unavailable",
+    "helper_image", "max_unavailable", "keep_images", "keep_resources", "parallel_pulls",
 )
