@@ -1,9 +1,16 @@
 """``keep_images``: every image stays in use by a sleeping container, out of image GC.
 
-The kubelet's image garbage collector deletes images that no *running* container uses
-(under disk pressure, and by age since ``ImageMaximumGCAge``). In the default mode the
-images only ever run as init containers that exit, so they are fair game. Keep mode adds
-one long-lived main container per image, as Eclipse Che's kubernetes-image-puller does.
+The kubelet's image garbage collector (under disk pressure, and by age since
+``ImageMaximumGCAge``) spares the images of the containers the runtime still holds, exited
+ones included (``detectImages`` in ``pkg/kubelet/images/image_gc_manager.go`` lists all
+containers). In the default mode the images run only as init containers that exit, so
+they are protected only for as long as the kubelet keeps those exited containers: by
+default the latest one per container name, but ``--maximum-dead-containers`` (container GC
+across the node) removes them even from running pods (kubernetes/kubernetes#62362,
+#117005), and so can node clean-up tools. Keep mode adds one long-lived main container per
+image, as Eclipse Che's kubernetes-image-puller does, so that every image is used by a
+*running* container whatever the container GC settings, and each image shows as a Running
+container of the pod.
 
 The pod in keep mode:
 
