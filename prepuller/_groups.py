@@ -25,6 +25,12 @@ What that guarantees (tested with hypothesis in ``tests/test_groups.py``)
       next to it can cross: at most one moved image per boundary, ``K - 1`` in all, each
       to a neighbouring group. The bound is reached (``tests/test_groups.py`` shows a case).
 
+Empty groups: none today, because K may not exceed the distinct images given at
+construction and images are only ever added. Should images discovered at synth time allow
+an empty ``images=``, relax :func:`parallel_pulls` to ``K >= 1``: a group left without
+images still emits its DaemonSet (helper and pause only in the default mode, pause only in
+keep mode), so that the set of objects and their names do not depend on what was found.
+
 Why not plain rendezvous (highest-random-weight) hashing: each image going to its
 highest-scoring group is perfectly stable but unbalanced (group sizes vary like a
 multinomial, about ``sqrt(n/K)`` apart), and rebalancing it to within one image loses the
