@@ -158,14 +158,33 @@ def test_every_key_at_once_loads_and_synthesizes(values_dir: Path) -> None:
         mode: docker
         dockerHostPath: /run
         dockerImage: docker.io/library/docker:27.5.1-cli
+        parallelPulls: 1
         """.replace("\n        ", "\n"),
     )
     values = load_values(path)
-    assert set(values) == {snake_case(key) for key in values_schema()["properties"] if key != "docker"}
+    kubelet_only = {"keep_images", "keep_resources"}  # keep mode does not apply to docker mode
+    assert set(values) == {snake_case(key) for key in values_schema()["properties"] if key != "docker"} - kubelet_only
     manifests = synthesized(values)
     daemon_set = only(manifests, "DaemonSet")
     assert (daemon_set["metadata"]["name"], daemon_set["metadata"]["namespace"]) == ("warm", "prepull")
     assert pod_spec(manifests)["initContainers"][0]["image"] == "docker.io/library/docker:27.5.1-cli"
+
+
+def test_keep_mode_keys_load_and_synthesize(values_dir: Path) -> None:
+    path = write(
+        values_dir,
+        "keep.yml",
+        "images: [busybox:1.37, nginx:1.27, redis:7]\nkeepImages: true\n"
+        "keepResources: {requests: {memory: 8Mi}}\nparallelPulls: 2\n",
+    )
+    values = load_values(path)
+    assert values["keep_images"] is True and values["parallel_pulls"] == 2
+    assert values["keep_resources"] == {"requests": {"memory": "8Mi"}}
+    daemon_sets = [m for m in synthesized(values) if m["kind"] == "DaemonSet"]
+    assert [d["metadata"]["name"] for d in daemon_sets] == ["prepull-1", "prepull-2"]
+    sleepers = [c for d in daemon_sets for c in d["spec"]["template"]["spec"]["containers"]]
+    assert len(sleepers) == 3
+    assert {c["resources"]["requests"]["memory"] for c in sleepers} == {"8Mi"}
 
 
 # --- errors: exactly what the user reads -------------------------------------------------
@@ -202,7 +221,7 @@ def test_every_key_at_once_loads_and_synthesizes(values_dir: Path) -> None:
             "values/prod.yml: frobnicate: is not a known key; known keys here: docker, images, name, namespace, "
             "labels, annotations, nodeSelector, tolerations, affinity, priorityClassName, imagePullSecrets, "
             "imagePullPolicy, resources, pauseImage, helperImage, maxUnavailable, mode, dockerHostPath, "
-            "dockerImage (got 1)",
+            "dockerImage, keepImages, keepResources, parallelPulls (got 1)",
         ),
         ("images: busybox\n", "values/prod.yml: images: must be a list (got 'busybox')"),
         ("images: []\n", "values/prod.yml: images: must not be empty (got [])"),
