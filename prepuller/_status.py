@@ -50,6 +50,7 @@ from enum import StrEnum
 from typing import Any
 
 from ._defaults import NAME_LABEL
+from ._docker import PREPULL_CONTAINER as DOCKER_CONTAINER
 from ._errors import PrepullerError
 from ._pods import HELPER_CONTAINER, PAUSE_CONTAINER, PULL_PREFIX, TOOLS_MOUNT
 
@@ -62,9 +63,6 @@ __all__ = [
     "Report",
     "status_report",
 ]
-
-#: The docker-mode init container (the Helm chart's name, kept for its users' habits).
-DOCKER_CONTAINER = "prepull"
 
 #: Label the DaemonSet controller puts on its pods: which revision of the template made them.
 REVISION_LABEL = "controller-revision-hash"
