@@ -22,8 +22,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## Synthesize dist/ from main.py through the real cdk8s CLI.
+## Synthesize dist/ from main.py through the real cdk8s CLI. Values files in
+## $PREPULLER_VALUES are checked first: `cdk8s synth` empties dist/ before running the app.
 synth: setup
+	$(PY) main.py --check
 	cdk8s synth
 
 ## Everything CI runs: lint, types, unit tests, then the end-to-end suite.

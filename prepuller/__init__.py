@@ -2,13 +2,33 @@
 
 Public API::
 
-    from prepuller import ImagePrepuller, PrepullerError
+    from prepuller import ImagePrepuller, PrepullerError, load_values
 
 Everything else lives in private modules and may change.
 """
 
-from ._construct import ImagePrepuller
-from ._defaults import HELPER_IMAGE, PAUSE_IMAGE
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._defaults import DOCKER_IMAGE, HELPER_IMAGE, MODES, PAUSE_IMAGE
 from ._errors import PrepullerError
 
-__all__ = ["HELPER_IMAGE", "PAUSE_IMAGE", "ImagePrepuller", "PrepullerError"]
+if TYPE_CHECKING:
+    from ._construct import ImagePrepuller
+    from ._values import load_values
+
+__all__ = ["DOCKER_IMAGE", "HELPER_IMAGE", "MODES", "PAUSE_IMAGE", "ImagePrepuller", "PrepullerError", "load_values"]
+
+#: Names whose modules import cdk8s, loaded on first use: importing cdk8s starts the jsii
+#: Node.js runtime (about a second, and Node.js must be installed), which the `prepuller`
+#: command line (`prepuller status` in a CI job with only kubectl) never needs.
+_LAZY = {"ImagePrepuller": "._construct", "load_values": "._values"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)

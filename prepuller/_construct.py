@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any, Never
 
 import cdk8s
 from constructs import Construct
 
-from . import _scheduling, _validation
-from ._defaults import HELPER_IMAGE, NAME_LABEL, PAUSE_IMAGE
+from . import _groups, _keep, _scheduling, _validation
+from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, MODES, NAME_LABEL, PAUSE_IMAGE
+from ._docker import DockerSettings, docker_pod_annotations, docker_pod_spec, host_path
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
 from ._pods import PodSettings, kubelet_pod_spec
@@ -19,6 +22,7 @@ from ._references import ImageReference, parse_reference, unique_references
 __all__ = ["ImagePrepuller"]
 
 _PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+#: How the images get pulled: by the kubelet (any runtime) or through the node's Docker socket.
 
 
 class ImagePrepuller(Construct):
@@ -61,6 +65,30 @@ class ImagePrepuller(Construct):
             pod to run inside every listed image. Default: ``docker.io/library/busybox:1.37.0-musl``.
         max_unavailable: how many nodes' pods a rolling update may replace at once: a
             number or a percentage. Default: ``"100%"`` (all at once: the pods serve nothing).
+        mode: ``"kubelet"`` (the kubelet pulls each image; any runtime; Pod Security
+            *restricted*) or ``"docker"`` (the Helm chart's way: ``docker image pull`` through
+            the node's Docker socket, as root, with a hostPath; needs Pod Security
+            *privileged*; see docs/docker-mode.md). Default: ``"kubelet"``.
+        docker_host_path: ``mode="docker"`` only: the node directory holding ``docker.sock``
+            (the chart's ``docker.hostPath``). Default: ``/var/run``.
+        docker_image: ``mode="docker"`` only: the docker CLI image that runs the pulls.
+            Default: ``docker.io/library/docker:28.2.2-cli``.
+        keep_images: keep every image in use, so that the kubelet's image garbage collector
+            never deletes it: after the init containers, one main container per image
+            (``keep-<image>``) runs the copied busybox's ``sleep infinity`` (no shell, so
+            shell-less images work), in place of the pause container. Costs a tiny request
+            per image (see ``keep_resources``). Default: ``False``.
+        keep_resources: with ``keep_images=True``, the resources of each sleeping container,
+            merged key by key over ``requests: {cpu: 1m, memory: 4Mi}, limits: {memory: 64Mi}``
+            as ``resources`` is over its default; ``resources`` still applies to the init
+            containers. Default: those figures (why: ``prepuller._keep.KEEP_RESOURCES``).
+        parallel_pulls: K, the number of DaemonSets the images are split over, so that a node
+            pulls up to K images at once where the kubelet allows parallel pulls
+            (``serializeImagePulls: false``). From 1 to the number of distinct images. With
+            K > 1 the DaemonSets are named ``<name>-1``…``<name>-K``, all labelled
+            ``name=<name>`` plus ``prepuller.io/group: "<i>"``, which their selectors include;
+            the split is balanced and stable (``prepuller._groups``). Default: ``1``, a
+            single DaemonSet ``<name>`` without the group label.
 
     Raises:
         PrepullerError: any invalid option, naming it and quoting the value.
@@ -86,6 +114,12 @@ class ImagePrepuller(Construct):
         pause_image: str = PAUSE_IMAGE,
         helper_image: str = HELPER_IMAGE,
         max_unavailable: int | str = "100%",
+        mode: str = "kubelet",
+        docker_host_path: str | None = None,
+        docker_image: str | None = None,
+        keep_images: bool = False,
+        keep_resources: Mapping[str, Mapping[str, str | None]] | None = None,
+        parallel_pulls: int = 1,
         **unknown: Never,
     ) -> None:
         _reject_unknown(unknown)
@@ -123,9 +157,19 @@ class ImagePrepuller(Construct):
             helper_image=parse_reference(helper_image, "helper_image"),
         )
         self._max_unavailable = _validation.int_or_percent(max_unavailable, "max_unavailable")
+        self._mode = _validation.one_of(mode, "mode", MODES)
+        self._docker = _docker_settings(self._mode, docker_host_path, docker_image)
         extra_labels = _validation.label_map(labels or {}, "labels")
         self._annotations = _validation.annotation_map(annotations or {}, "annotations")
-        _check_unique(scope, resolved_namespace, resolved_name)
+        if self._docker is not None and keep_images is True:
+            raise PrepullerError("keep_images", "applies only to mode 'kubelet' (mode is 'docker')", keep_images)
+        self._keep_resources = _keep.keep_resources(keep_images, keep_resources)
+        self._parallel_pulls = _groups.parallel_pulls(parallel_pulls, len(unique_references(self._references)))
+        daemon_set_names = [
+            _groups.daemon_set_name(resolved_name, group, self._parallel_pulls)
+            for group in range(1, self._parallel_pulls + 1)
+        ]
+        _check_unique(scope, resolved_namespace, daemon_set_names)
 
         super().__init__(scope, id)
         self._name = resolved_name
@@ -138,19 +182,24 @@ class ImagePrepuller(Construct):
             **extra_labels,
             NAME_LABEL: resolved_name,
         }
-        self._daemon_set = SynthesizedObject(
-            self,
-            "Resource",
-            api_version="apps/v1",
-            kind="DaemonSet",
-            metadata=cdk8s.ApiObjectMetadata(
-                name=resolved_name,
-                namespace=namespace,
-                labels=self._labels,
-                annotations=self._annotations or None,
-            ),
-            produce=self._daemon_set_body,
-        )
+        self._daemon_set_names = daemon_set_names
+        # With one group the id stays "Resource", so cdk8s.ApiObject.of(prepuller) finds it.
+        self._daemon_sets: list[cdk8s.ApiObject] = [
+            SynthesizedObject(
+                self,
+                "Resource" if self._parallel_pulls == 1 else f"Group{group}",
+                api_version="apps/v1",
+                kind="DaemonSet",
+                metadata=cdk8s.ApiObjectMetadata(
+                    name=daemon_set_name,
+                    namespace=namespace,
+                    labels={**self._labels, **_groups.group_labels(group, self._parallel_pulls)},
+                    annotations=self._annotations or None,
+                ),
+                produce=functools.partial(self._daemon_set_body, group),
+            )
+            for group, daemon_set_name in enumerate(daemon_set_names, start=1)
+        ]
 
     # --- public surface -----------------------------------------------------------------
 
@@ -172,8 +221,25 @@ class ImagePrepuller(Construct):
     @property
     def daemon_set(self) -> cdk8s.ApiObject:
         """The DaemonSet ``ApiObject``, for cdk8s's escape hatch (``add_json_patch``);
-        ``cdk8s.ApiObject.of(prepuller)`` returns it too."""
-        return self._daemon_set
+        ``cdk8s.ApiObject.of(prepuller)`` returns it too.
+
+        Raises:
+            PrepullerError: with ``parallel_pulls`` > 1, where there is no single DaemonSet
+                (a patch meant for all of them must go to each of ``daemon_sets``).
+        """
+        if len(self._daemon_sets) > 1:
+            raise PrepullerError(
+                "daemon_set",
+                "is ambiguous with parallel_pulls > 1: use daemon_sets, one DaemonSet per group",
+                len(self._daemon_sets),
+            )
+        return self._daemon_sets[0]
+
+    @property
+    def daemon_sets(self) -> list[cdk8s.ApiObject]:
+        """The DaemonSet ``ApiObject`` of each group, in group order (one unless
+        ``parallel_pulls`` > 1). A new list each time: the DaemonSets are fixed at construction."""
+        return list(self._daemon_sets)
 
     def add_images(self, *images: str) -> None:
         """Add images to pull after construction (and before synth).
@@ -185,9 +251,21 @@ class ImagePrepuller(Construct):
 
     # --- synthesis ----------------------------------------------------------------------
 
-    def _daemon_set_body(self) -> dict[str, Any]:
+    def _daemon_set_body(self, group: int) -> dict[str, Any]:
         references = unique_references(self._references)
-        selector = {NAME_LABEL: self._name}
+        if self._parallel_pulls > 1:
+            # Grouped at synth: images may be added after construction.
+            references = _groups.split(references, self._parallel_pulls)[group - 1]
+        group_labels = _groups.group_labels(group, self._parallel_pulls)
+        selector = {NAME_LABEL: self._name, **group_labels}
+        annotations = dict(self._annotations)
+        if self._docker is not None:
+            pod_spec = docker_pod_spec(self._pod_settings, self._docker, references)
+            annotations.update(docker_pod_annotations(references))
+        elif self._keep_resources is not None:
+            pod_spec = _keep.keep_pod_spec(self._pod_settings, self._keep_resources, references)
+        else:
+            pod_spec = kubelet_pod_spec(self._pod_settings, references)
         return {
             "spec": {
                 "selector": {"matchLabels": selector},
@@ -197,10 +275,10 @@ class ImagePrepuller(Construct):
                 },
                 "template": {
                     "metadata": {
-                        "labels": self._labels,
-                        **({"annotations": self._annotations} if self._annotations else {}),
+                        "labels": {**self._labels, **group_labels},
+                        **({"annotations": annotations} if annotations else {}),
                     },
-                    "spec": kubelet_pod_spec(self._pod_settings, references),
+                    "spec": pod_spec,
                 },
             }
         }
@@ -213,35 +291,39 @@ def _reject_unknown(unknown: Mapping[str, object]) -> None:
         raise PrepullerError(option, f"is not an option of ImagePrepuller{hint}", unknown[option])
 
 
-def _check_unique(scope: Construct, namespace: str | None, name: str) -> None:
+def _docker_settings(mode: str, docker_host_path: str | None, docker_image: str | None) -> DockerSettings | None:
+    if mode != "docker":
+        for option, value in (("docker_host_path", docker_host_path), ("docker_image", docker_image)):
+            if value is not None:
+                raise PrepullerError(option, f"only applies to mode 'docker' (mode is {mode!r})", value)
+        return None
+    return DockerSettings(
+        host_path=host_path(docker_host_path if docker_host_path is not None else DOCKER_HOST_PATH, "docker_host_path"),
+        image=parse_reference(docker_image if docker_image is not None else DOCKER_IMAGE, "docker_image"),
+    )
+
+
+def _check_unique(scope: Construct, namespace: str | None, names: list[str]) -> None:
     """Two prepullers that would emit the same DaemonSet would overwrite each other."""
     # The tree is walked rather than kept in a Python-side registry: the cdk8s runtime hands
     # out a new Python proxy for a construct created on its side (``Testing.app()``), so
     # proxies cannot serve as registry keys.
     for construct in scope.node.root.node.find_all():
-        if isinstance(construct, ImagePrepuller) and (construct.namespace, construct.name) == (namespace, name):
-            where = f"namespace {namespace!r}" if namespace else "the default namespace"
-            raise PrepullerError(
-                "name",
-                f"another ImagePrepuller ({construct.node.path}) already emits DaemonSet {name!r} in {where}",
-                name,
-            )
+        if not isinstance(construct, ImagePrepuller) or construct.namespace != namespace:
+            continue
+        for name in names:
+            if name in construct._daemon_set_names:
+                where = f"namespace {namespace!r}" if namespace else "the default namespace"
+                raise PrepullerError(
+                    "name",
+                    f"another ImagePrepuller ({construct.node.path}) already emits DaemonSet {name!r} in {where}",
+                    name,
+                )
 
 
-_OPTIONS = (
-    "images",
-    "name",
-    "namespace",
-    "labels",
-    "annotations",
-    "node_selector",
-    "tolerations",
-    "affinity",
-    "priority_class_name",
-    "image_pull_secrets",
-    "image_pull_policy",
-    "resources",
-    "pause_image",
-    "helper_image",
-    "max_unavailable",
+#: The keyword options, for "did you mean" hints; read off the signature so it cannot drift.
+_OPTIONS = tuple(
+    name
+    for name, parameter in inspect.signature(ImagePrepuller.__init__).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
 )

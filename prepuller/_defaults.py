@@ -20,3 +20,15 @@ RUN_AS_UID = 65534
 #: Label every prepuller pod carries with the prepuller's name, as the Helm chart did
 #: (``kubectl get pods -lname=prepull``).
 NAME_LABEL = "name"
+
+#: The docker CLI that ``mode="docker"`` runs against the node's Docker engine (the Helm
+#: chart used ``docker:18.09.1``). The ``-cli`` variant has no daemon; this is the release
+#: the docker-mode script was verified with (its pull writes no files: read-only root works).
+DOCKER_IMAGE = "docker.io/library/docker:28.2.2-cli"
+
+#: The node directory holding ``docker.sock``: the chart's ``docker.hostPath`` default.
+DOCKER_HOST_PATH = "/var/run"
+
+#: How the images get pulled: ``kubelet`` (the default: init containers, any runtime) or
+#: ``docker`` (the Helm chart's way, through the node's Docker socket).
+MODES = ("kubelet", "docker")

@@ -1,0 +1,35 @@
+"""The ``prepuller`` command: argument parsing and dispatch only.
+
+Each subcommand lives in its own module (``_cli_<name>.py``) exposing
+``add_parser(subparsers) -> None`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from types import ModuleType
+
+from . import _cli_status
+
+__all__ = ["main"]
+
+#: Subcommand name -> its module.
+_COMMANDS: dict[str, ModuleType] = {"status": _cli_status}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``prepuller`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="prepuller",
+        description="Pre-pull container images onto every Kubernetes node: tools for the ImagePrepuller construct.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in _COMMANDS.values():
+        module.add_parser(subparsers)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help (0) and usage errors (2): argparse has printed them
+        return exit.code if isinstance(exit.code, int) else 2
+    code: int = _COMMANDS[args.command].run(args)
+    return code

@@ -1,0 +1,683 @@
+"""prepuller._status: node x image states from the API's pod and node JSON."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from prepuller import PrepullerError
+from prepuller._status import ImageState, NodeState, Report, render_json, render_table, status_report
+from tests.status_support import (
+    BACK_OFF,
+    ERR_IMAGE_PULL,
+    INVALID_NAME,
+    JSON,
+    completed,
+    container_status,
+    kubelet_pod,
+    load,
+    mode_pod,
+    node_list,
+    pod_list,
+    running,
+    waiting,
+    with_statuses,
+)
+
+IMAGES = ["nginx:1.25", "redis:7.2", "gcr.io/distroless/static:nonroot"]
+
+
+def states(report: Report, node: str) -> list[tuple[str, str, str | None]]:
+    row = next(n for n in report.nodes if n.name == node)
+    return [(i.image, str(i.state), i.reason) for i in row.images]
+
+
+def row(report: Report, node: str) -> JSON:
+    found: JSON = next(n for n in report.nodes if n.name == node).to_json()
+    return found
+
+
+# --- kubelet mode: each state of the pod --------------------------------------------------
+
+
+def test_completed_pod_every_image_pulled_with_its_digest() -> None:
+    report = status_report(load("kubelet-pods.json"))
+    assert states(report, "node-a") == [(image, "pulled", None) for image in IMAGES]
+    assert row(report, "node-a")["images"][0]["imageID"] == (
+        "docker.io/library/nginx@sha256:a484819eb60211f5299034ac80f6a681b06f89e65866ce91f356ed7c72af059c"
+    )
+    assert report.ready
+    assert report.summary == "1/1 node ready, 3 images each"
+
+
+def test_pod_just_created_has_no_statuses_yet_so_everything_waits() -> None:
+    pod = mode_pod("kubelet")
+    pod["status"] = {"phase": "Pending", "qosClass": "Burstable"}
+    report = status_report(pod_list(pod))
+    assert states(report, "node-a") == [(image, "waiting", None) for image in IMAGES]
+    assert row(report, "node-a")["state"] == "waiting"
+    assert report.summary == "0/1 node ready: node-a waiting for 3 images"
+    assert not report.ready
+
+
+def test_init_0_of_4_helper_being_pulled_every_image_waits() -> None:
+    report = status_report(pod_list(kubelet_pod("node-a", helper=waiting("PodInitializing"))))
+    assert states(report, "node-a") == [(image, "waiting", None) for image in IMAGES]
+    assert row(report, "node-a")["state"] == "waiting"
+
+
+def test_init_1_of_4_first_image_pulling_the_rest_waiting() -> None:
+    report = status_report(pod_list(kubelet_pod("node-a", waiting("PodInitializing"))))
+    assert states(report, "node-a") == [
+        ("nginx:1.25", "pulling", None),
+        ("redis:7.2", "waiting", None),
+        ("gcr.io/distroless/static:nonroot", "waiting", None),
+    ]
+    assert row(report, "node-a")["state"] == "pulling"
+    assert report.summary == "0/1 node ready: node-a waiting for 3 images"
+
+
+def test_running_init_container_is_still_pulling_and_earlier_ones_are_pulled() -> None:
+    report = status_report(pod_list(kubelet_pod("node-a", completed(), running())))
+    assert states(report, "node-a") == [
+        ("nginx:1.25", "pulled", None),
+        ("redis:7.2", "pulling", None),
+        ("gcr.io/distroless/static:nonroot", "waiting", None),
+    ]
+    assert report.summary == "0/1 node ready: node-a waiting for 2 images"
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("ErrImagePull", ERR_IMAGE_PULL),
+        ("ImagePullBackOff", BACK_OFF),
+        ("InvalidImageName", INVALID_NAME),
+        ("ErrImageNeverPull", 'Container image "redis:7.2" is not present with pull policy of Never'),
+        ("CreateContainerConfigError", 'secret "registry" not found'),
+    ],
+)
+def test_kubelet_failure_reasons_fail_the_image_with_reason_and_message(reason: str, message: str) -> None:
+    report = status_report(pod_list(kubelet_pod("node-a", completed(), waiting(reason, message))))
+    image = row(report, "node-a")["images"][1]
+    assert (image["state"], image["reason"], image["message"]) == ("failed", reason, message)
+    assert states(report, "node-a")[2] == ("gcr.io/distroless/static:nonroot", "waiting", None)
+    assert row(report, "node-a")["state"] == "failed"
+    assert report.summary == "0/1 node ready: node-a failed 1 image"
+    assert not report.ready
+
+
+def test_crash_loop_reports_the_last_run() -> None:
+    pod = kubelet_pod("node-a", completed(), waiting("CrashLoopBackOff", "back-off 40s restarting failed container"))
+    last = {
+        "terminated": {
+            "exitCode": 128,
+            "reason": "StartError",
+            "message": "exec: /.prepuller/busybox: exec format error",
+            "startedAt": "1970-01-01T00:00:00Z",
+            "finishedAt": "2026-11-29T10:03:00Z",
+        }
+    }
+    pod["status"]["initContainerStatuses"][2] = container_status(
+        pod,
+        "pull-redis-7-2",
+        waiting("CrashLoopBackOff", "back-off 40s restarting failed container"),
+        last_state=last,
+        restarts=3,
+    )
+    image = row(status_report(pod_list(pod)), "node-a")["images"][1]
+    assert image["reason"] == "CrashLoopBackOff"
+    assert image["message"] == (
+        "back-off 40s restarting failed container; last run: StartError, exit code 128: "
+        "exec: /.prepuller/busybox: exec format error"
+    )
+
+
+def test_a_failed_helper_fails_the_node_and_says_why() -> None:
+    pull_error = 'failed to pull and unpack image "docker.io/library/busybox:1.37.0-musl": 429 Too Many Requests'
+    report = status_report(pod_list(kubelet_pod("node-a", helper=waiting("ErrImagePull", pull_error))))
+    node = row(report, "node-a")
+    assert node["state"] == "failed"
+    assert [i["state"] for i in node["images"]] == ["waiting"] * 3
+    assert node["notes"] == [f"prepuller-tools: ErrImagePull: {pull_error}"]
+    assert report.summary == f"0/1 node ready: node-a failed (prepuller-tools: ErrImagePull: {pull_error})"
+
+
+def test_several_nodes_summary_names_each_problem() -> None:
+    pods = pod_list(
+        kubelet_pod("node-a", completed(), completed(), completed()),
+        kubelet_pod("node-b", completed(), running()),
+        kubelet_pod("node-c", completed(), waiting("ImagePullBackOff", BACK_OFF)),
+    )
+    report = status_report(pods, node_list("node-a", "node-b", "node-c"))
+    assert [(n.name, str(n.state)) for n in report.nodes] == [
+        ("node-a", "ready"),
+        ("node-b", "pulling"),
+        ("node-c", "failed"),
+    ]
+    assert report.summary == "1/3 nodes ready: node-b waiting for 2 images, node-c failed 1 image"
+
+
+def test_all_ready_on_every_node() -> None:
+    pulled = (completed(), completed(), completed())
+    pods = pod_list(*(kubelet_pod(n, *pulled) for n in ("node-a", "node-b", "node-c")))
+    report = status_report(pods, node_list("node-a", "node-b", "node-c"))
+    assert report.ready
+    assert report.summary == "3/3 nodes ready, 3 images each"
+
+
+# --- nodes: not ready, no pod, excluded, cordoned, forbidden -----------------------------
+
+
+def test_node_without_a_pod_is_listed_and_blocks() -> None:
+    report = status_report(load("kubelet-pods.json"), node_list("node-a", "node-b"))
+    assert row(report, "node-b") == {
+        "name": "node-b",
+        "state": "no-pod",
+        "counted": True,
+        "pod": None,
+        "namespace": None,
+        "nodeReady": True,
+        "schedulable": True,
+        "notes": ["no prepuller pod"],
+        "images": [],
+    }
+    assert not report.ready
+    assert report.summary == "1/2 nodes ready: node-b has no prepuller pod"
+
+
+def test_not_ready_node_is_listed_but_not_counted() -> None:
+    pods = pod_list(
+        kubelet_pod("node-a", completed(), completed(), completed()),
+        kubelet_pod("node-down", completed(), running()),
+    )
+    report = status_report(pods, node_list("node-a", "node-down"))
+    down = row(report, "node-down")
+    assert (down["state"], down["counted"], down["nodeReady"]) == ("pulling", False, False)
+    assert down["notes"] == ["node not Ready: not counted"]
+    assert report.ready
+    assert report.summary == "1/1 node ready, 3 images each; not counted: node-down (node not Ready)"
+
+
+def test_not_ready_node_without_pod_is_not_counted() -> None:
+    report = status_report(load("kubelet-pods.json"), node_list("node-a", "node-down"))
+    assert row(report, "node-down")["state"] == "no-pod"
+    assert row(report, "node-down")["counted"] is False
+    assert report.ready
+
+
+def test_excluded_nodes_are_listed_with_the_reason_and_cordoned_nodes_still_count() -> None:
+    report = status_report(load("kubelet-pods.json"), load("nodes-mixed.json"))
+    assert {n.name: (str(n.state), n.counted, n.notes) for n in report.nodes if n.name != "node-a"} == {
+        "node-b": ("no-pod", True, ("no prepuller pod",)),
+        "node-c": ("no-pod", True, ("no prepuller pod",)),
+        "node-cordoned": ("no-pod", True, ("no prepuller pod", "node cordoned")),
+        "node-down": ("no-pod", False, ("no prepuller pod", "node not Ready: not counted")),
+        "node-gpu": ("excluded", False, ("excluded: taint nvidia.com/gpu=present:NoSchedule not tolerated",)),
+        "node-win": ("excluded", False, ("excluded: nodeSelector kubernetes.io/os=linux does not match",)),
+    }
+    assert report.summary == (
+        "1/4 nodes ready: node-b has no prepuller pod, node-c has no prepuller pod, node-cordoned has no "
+        "prepuller pod; not counted: node-down (node not Ready), node-gpu (excluded), node-win (excluded)"
+    )
+
+
+def test_a_tolerated_taint_does_not_exclude() -> None:
+    pod = copy.deepcopy(load("kubelet-pods.json"))
+    pod["items"][0]["spec"]["tolerations"].append(
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    )
+    report = status_report(pod, node_list("node-a", "node-gpu"))
+    assert row(report, "node-gpu")["state"] == "no-pod"
+    assert row(report, "node-gpu")["counted"] is True
+
+
+def test_forbidden_node_listing_shows_only_nodes_with_pods_and_says_so() -> None:
+    error = (
+        'Error from server (Forbidden): nodes is forbidden: User "ci" cannot list resource "nodes" '
+        'in API group "" at the cluster scope'
+    )
+    report = status_report(load("kubelet-pods.json"), None, nodes_error=error)
+    assert [n.name for n in report.nodes] == ["node-a"]
+    assert report.ready
+    assert row(report, "node-a")["nodeReady"] is None
+    table = render_table(report)
+    assert f"nodes not listed ({error}): nodes without a prepuller pod are not shown\n" in table
+    assert report.to_json()["nodesListed"] is False
+    assert report.to_json()["nodesError"] == error
+
+
+def test_no_pods_at_all_is_not_ready() -> None:
+    report = status_report(pod_list(), node_list("node-a", "node-b"))
+    assert not report.ready
+    assert report.summary == "no prepuller pods found (label name=prepull); 2 nodes without a pod"
+    assert status_report(pod_list()).summary == "no prepuller pods found (label name=prepull)"
+
+
+def test_unscheduled_pod_is_placed_on_its_node_from_the_daemonset_affinity() -> None:
+    pod = mode_pod("kubelet", "node-b")
+    del pod["spec"]["nodeName"]
+    pod["status"] = {
+        "conditions": [
+            {
+                "lastProbeTime": None,
+                "lastTransitionTime": "2026-11-29T10:02:11Z",
+                "message": "0/3 nodes are available: 1 Insufficient memory. preemption: 0/3 nodes are available: "
+                "1 No preemption victims found for incoming pod.",
+                "reason": "Unschedulable",
+                "status": "False",
+                "type": "PodScheduled",
+            }
+        ],
+        "phase": "Pending",
+        "qosClass": "Burstable",
+    }
+    report = status_report(pod_list(pod), node_list("node-b"))
+    node = row(report, "node-b")
+    assert node["state"] == "waiting"
+    assert node["notes"] == [
+        "pod not scheduled: Unschedulable: 0/3 nodes are available: 1 Insufficient memory. preemption: 0/3 "
+        "nodes are available: 1 No preemption victims found for incoming pod."
+    ]
+
+
+def test_terminating_pod_gives_way_to_its_replacement_and_older_revisions_do_not_count() -> None:
+    old = kubelet_pod("node-a", completed(), completed(), completed(), name="prepull-old")
+    old["metadata"]["deletionTimestamp"] = "2026-11-29T10:30:00Z"
+    new = kubelet_pod("node-a", waiting("PodInitializing"), name="prepull-new")
+    new["metadata"]["creationTimestamp"] = "2026-11-29T10:30:00Z"
+    new["metadata"]["labels"]["controller-revision-hash"] = "8a7b6c5d4e"
+    stale = kubelet_pod("node-b", completed(), completed(), completed(), name="prepull-stale")
+    report = status_report(pod_list(old, new, stale))
+    assert row(report, "node-a")["pod"] == "prepull-new"
+    assert row(report, "node-a")["state"] == "pulling"
+    assert row(report, "node-b")["state"] == "waiting"
+    assert row(report, "node-b")["notes"] == [
+        "pod prepull-stale is from an older revision (rolling update in progress)"
+    ]
+    assert report.summary == (
+        "0/2 nodes ready: node-a waiting for 3 images, node-b waiting "
+        "(pod prepull-stale is from an older revision (rolling update in progress))"
+    )
+
+
+def test_summary_names_at_most_five_nodes() -> None:
+    names = [f"node-{i}" for i in range(8)]
+    report = status_report(pod_list(*(kubelet_pod(n, running(), name=f"p-{n}") for n in names)))
+    assert report.summary == (
+        "0/8 nodes ready: node-0 waiting for 3 images, node-1 waiting for 3 images, node-2 waiting for 3 images, "
+        "node-3 waiting for 3 images, node-4 waiting for 3 images and 3 more"
+    )
+
+
+# --- docker and keep mode ----------------------------------------------------------------
+
+
+def test_docker_mode_succeeded_means_every_argument_image_pulled() -> None:
+    report = status_report(load("docker-pods.json"))
+    assert states(report, "node-a") == [("nginx:1.25", "pulled", None), ("redis:7.2", "pulled", None)]
+    assert report.summary == "1/1 node ready, 2 images each"
+
+
+def test_docker_mode_failure_points_at_the_logs() -> None:
+    pod = mode_pod("docker")
+    last = {
+        "terminated": {
+            "exitCode": 1,
+            "reason": "Error",
+            "startedAt": "2026-11-29T10:02:16Z",
+            "finishedAt": "2026-11-29T10:02:19Z",
+            "message": "Pulling 'redis:7.2'...\nError response from daemon: manifest for redis:7.2 not found",
+        }
+    }
+    pod = with_statuses(
+        pod, [waiting("CrashLoopBackOff", "back-off 10s restarting failed container")], [waiting("PodInitializing")]
+    )
+    pod["status"]["initContainerStatuses"][0]["lastState"] = last
+    images = row(status_report(pod_list(pod)), "node-a")["images"]
+    assert [(i["image"], i["state"], i["reason"]) for i in images] == [
+        ("nginx:1.25", "failed", "CrashLoopBackOff"),
+        ("redis:7.2", "failed", "CrashLoopBackOff"),
+    ]
+    assert images[0]["message"] == (
+        "back-off 10s restarting failed container; last run: Error, exit code 1: Pulling 'redis:7.2'...\n"
+        "Error response from daemon: manifest for redis:7.2 not found; "
+        "see logs: kubectl -n prepuller logs prepull-d9p4m -c prepull"
+    )
+
+
+def test_docker_mode_terminated_with_error_before_restart() -> None:
+    failed = {
+        "terminated": {
+            "exitCode": 1,
+            "reason": "Error",
+            "startedAt": "2026-11-29T10:02:16Z",
+            "finishedAt": "2026-11-29T10:02:19Z",
+            "containerID": "containerd://" + "ef" * 32,
+        }
+    }
+    pod = with_statuses(mode_pod("docker"), [failed], [waiting("PodInitializing")])
+    images = row(status_report(pod_list(pod)), "node-a")["images"]
+    assert {(i["state"], i["reason"], i["message"]) for i in images} == {
+        ("failed", "Error", "see logs: kubectl -n prepuller logs prepull-d9p4m -c prepull")
+    }
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (running("2026-11-29T10:02:16Z"), ("pulling", None)),
+        (waiting("PodInitializing"), ("pulling", None)),
+        (waiting("ErrImagePull", "docker.io/library/docker:27.3-cli: not found"), ("failed", "ErrImagePull")),
+    ],
+)
+def test_docker_mode_states_apply_to_every_image(state: JSON, expected: tuple[str, str | None]) -> None:
+    pod = with_statuses(mode_pod("docker"), [state], [waiting("PodInitializing")])
+    assert {(s, r) for _, s, r in states(status_report(pod_list(pod)), "node-a")} == {expected}
+
+
+def test_keep_mode_running_sleepers_are_pulled() -> None:
+    report = status_report(load("keep-pods.json"))
+    assert states(report, "node-a") == [(image, "pulled", None) for image in IMAGES]
+    assert [i["container"] for i in row(report, "node-a")["images"]] == [
+        "keep-nginx-1-25",
+        "keep-redis-7-2",
+        "keep-static-nonroot",
+    ]
+    assert report.ready
+
+
+def test_keep_mode_creating_failing_and_waiting_for_the_helper() -> None:
+    pod = with_statuses(
+        mode_pod("keep"),
+        [completed("2026-11-29T10:02:15Z")],
+        [running(), waiting("ContainerCreating"), waiting("ImagePullBackOff", BACK_OFF)],
+    )
+    assert states(status_report(pod_list(pod)), "node-a") == [
+        ("nginx:1.25", "pulled", None),
+        ("redis:7.2", "pulling", None),
+        ("gcr.io/distroless/static:nonroot", "failed", "ImagePullBackOff"),
+    ]
+    initialising = with_statuses(mode_pod("keep"), [running()], [waiting("PodInitializing")] * 3)
+    assert {s for _, s, _ in states(status_report(pod_list(initialising)), "node-a")} == {"waiting"}
+
+
+def test_unknown_extra_container_is_not_an_image_but_its_failure_is_noted() -> None:
+    pod = copy.deepcopy(load("kubelet-pods.json"))
+    item = pod["items"][0]
+    item["spec"]["containers"].append(
+        {"name": "remove-taint", "image": "registry.k8s.io/kubectl:v1.33.1", "command": ["kubectl", "taint"]}
+    )
+    item["status"]["containerStatuses"].append(
+        container_status(item, "remove-taint", waiting("CrashLoopBackOff", "back-off 5m0s restarting failed container"))
+    )
+    report = status_report(pod)
+    assert len(states(report, "node-a")) == 3
+    assert row(report, "node-a")["notes"] == [
+        "remove-taint: CrashLoopBackOff: back-off 5m0s restarting failed container"
+    ]
+    assert report.ready  # the images are on the node
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def test_table_layout() -> None:
+    pods = pod_list(
+        kubelet_pod("node-a", completed(), completed(), completed(), name="prepull-7xk2q"),
+        kubelet_pod("node-b", completed(), waiting("ErrImagePull", ERR_IMAGE_PULL), name="prepull-q9d4z"),
+    )
+    table = render_table(status_report(pods, node_list("node-a", "node-b", "node-c")))
+    assert table == (
+        "NODE     POD             IMAGE                              STATE     DETAIL\n"
+        "node-a   prepull-7xk2q   nginx:1.25                         pulled\n"
+        "                         redis:7.2                          pulled\n"
+        "                         gcr.io/distroless/static:nonroot   pulled\n"
+        "node-b   prepull-q9d4z   nginx:1.25                         pulled\n"
+        f"                         redis:7.2                          failed    ErrImagePull: {ERR_IMAGE_PULL}\n"
+        "                         gcr.io/distroless/static:nonroot   waiting\n"
+        "node-c   -               -                                  no-pod    no prepuller pod\n"
+        "1/3 nodes ready: node-b failed 1 image, node-c has no prepuller pod\n"
+    )
+
+
+def test_json_document_schema() -> None:
+    document = json.loads(render_json(status_report(load("kubelet-pods.json"), node_list("node-a", "node-gpu"))))
+    assert sorted(document) == [
+        "name",
+        "nodes",
+        "nodesCounted",
+        "nodesError",
+        "nodesListed",
+        "nodesReady",
+        "ready",
+        "summary",
+    ]
+    assert (document["ready"], document["nodesCounted"], document["nodesReady"]) == (True, 1, 1)
+    assert [n["name"] for n in document["nodes"]] == ["node-a", "node-gpu"]
+    assert sorted(document["nodes"][0]) == [
+        "counted",
+        "images",
+        "name",
+        "namespace",
+        "nodeReady",
+        "notes",
+        "pod",
+        "schedulable",
+        "state",
+    ]
+    assert sorted(document["nodes"][0]["images"][0]) == ["container", "image", "imageID", "message", "reason", "state"]
+    assert {n["state"] for n in document["nodes"]} <= {s.value for s in NodeState}
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ([], "pods: must be a Kubernetes List of Pods (a JSON object) (got [])"),
+        (
+            {"kind": "Status"},
+            "pods: must be a Kubernetes List of Pods, as `kubectl get ... -o json` prints (got 'Status')",
+        ),
+        ({"kind": "List", "items": {}}, "pods.items: must be a JSON array (got {})"),
+        ({"kind": "List", "items": [{"kind": "Node"}]}, "pods.items[0].kind: must be 'Pod' (got 'Node')"),
+        (
+            {"kind": "List", "items": [{"kind": "Pod", "spec": {"initContainers": [{"name": 7}]}}]},
+            "pods.items[0].spec.initContainers[0].name: must be a string (got 7)",
+        ),
+        (
+            {"kind": "List", "items": [{"kind": "Pod", "status": {"initContainerStatuses": "x"}}]},
+            "pods.items[0].status.initContainerStatuses: must be a JSON array (got 'x')",
+        ),
+    ],
+)
+def test_bad_documents_name_the_place(document: object, message: str) -> None:
+    with pytest.raises(PrepullerError) as caught:
+        status_report(document)
+    assert str(caught.value) == message
+
+
+def test_bad_node_document_names_the_place() -> None:
+    with pytest.raises(PrepullerError, match=r"^nodes\.items\[0\]\.spec\.taints: must be a JSON array \(got 'x'\)$"):
+        status_report(pod_list(), {"kind": "List", "items": [{"kind": "Node", "spec": {"taints": "x"}}]})
+
+
+def test_a_single_pod_object_is_accepted() -> None:
+    assert status_report(load("kubelet-pods.json")["items"][0]).ready
+
+
+# --- property: the node is ready exactly when every image container completed -------------
+
+_STATE = st.sampled_from(
+    [
+        completed(),
+        running(),
+        waiting("PodInitializing"),
+        waiting("ErrImagePull", ERR_IMAGE_PULL),
+        waiting("ImagePullBackOff", BACK_OFF),
+        {"terminated": {"exitCode": 2, "reason": "Error", "startedAt": "x", "finishedAt": "x"}},
+    ]
+)
+
+
+@given(st.lists(_STATE, min_size=3, max_size=3), _STATE)
+def test_ready_exactly_when_helper_and_every_pull_completed(pulls: list[JSON], helper: JSON) -> None:
+    report = status_report(pod_list(kubelet_pod("node-a", *pulls, helper=helper)))
+    all_done = all(s == completed() for s in [helper, *pulls])
+    assert report.ready is all_done
+    images = report.nodes[0].images
+    # Once one container is unfinished, no later image counts as pulled or pulling.
+    first_open = next((i for i, s in enumerate([helper, *pulls]) if s != completed()), None)
+    if first_open is not None:
+        assert all(image.state in (ImageState.WAITING,) for image in images[first_open:])
+        assert all(image.state is ImageState.PULLED for image in images[: max(first_open - 1, 0)])
+
+
+def test_docker_mode_image_of_its_own_that_cannot_be_pulled_has_no_logs_to_point_at() -> None:
+    message = 'failed to pull and unpack image "docker.io/library/docker:27.3-cli": 429 Too Many Requests'
+    pod = with_statuses(mode_pod("docker"), [waiting("ErrImagePull", message)], [waiting("PodInitializing")])
+    images = row(status_report(pod_list(pod)), "node-a")["images"]
+    assert {(i["state"], i["reason"], i["message"]) for i in images} == {("failed", "ErrImagePull", message)}
+
+
+def test_docker_mode_is_recognised_by_its_script_under_another_name() -> None:
+    pod = mode_pod("docker")
+    pod["spec"]["initContainers"][0]["name"] = "pull-with-docker"
+    pod["status"]["initContainerStatuses"][0]["name"] = "pull-with-docker"
+    assert states(status_report(pod_list(pod)), "node-a") == [
+        ("nginx:1.25", "pulled", None),
+        ("redis:7.2", "pulled", None),
+    ]
+
+
+def test_pods_only_on_nodes_that_are_not_ready_count_nothing_and_are_not_ready() -> None:
+    report = status_report(
+        pod_list(kubelet_pod("node-down", completed(), completed(), completed())), node_list("node-down")
+    )
+    assert not report.ready
+    assert report.summary == (
+        "0/0 nodes ready: no Ready node has or should have a prepuller pod; not counted: node-down (node not Ready)"
+    )
+
+
+# --- property: any damage to a real document gives a report or a PrepullerError ------------
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8,
+)
+
+
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+_DOCUMENTS = {
+    "pods": pod_list(
+        kubelet_pod("node-a", completed(), waiting("ErrImagePull", ERR_IMAGE_PULL)),
+        load("docker-pods.json")["items"][0],
+        load("keep-pods.json")["items"][0],
+    ),
+    "nodes": node_list("node-a", "node-gpu", "node-down"),
+}
+_PATHS = [path for path in _paths(_DOCUMENTS) if len(path) >= 1]
+
+
+@given(st.sampled_from(_PATHS), _JSON_VALUES)
+def test_damaged_documents_never_raise_anything_but_prepuller_error(path: tuple[object, ...], value: object) -> None:
+    documents: Any = copy.deepcopy(_DOCUMENTS)
+    target = documents
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    try:
+        report = status_report(documents["pods"], documents["nodes"])
+    except PrepullerError:
+        return
+    render_table(report)
+    json.loads(render_json(report))
+
+
+# --- every mode: the same states and the same node rules ----------------------------------
+
+
+def first_image_in(mode: str, state: JSON) -> JSON:
+    """The healthy pod of ``mode`` with its first image's container in ``state``: the
+    kubelet-mode pull init container, the keep-mode sleeper, the docker-mode script."""
+    pod = mode_pod(mode)
+    if mode == "kubelet":
+        init = [completed(), state, waiting("PodInitializing"), waiting("PodInitializing")]
+        return with_statuses(pod, init, [waiting("PodInitializing")])
+    if mode == "keep":
+        return with_statuses(pod, [completed()], [state, running(), running()], phase="Running")
+    return with_statuses(pod, [state], [waiting("PodInitializing")])
+
+
+@pytest.mark.parametrize("mode", ["kubelet", "docker", "keep"])
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [("ErrImagePull", ERR_IMAGE_PULL), ("ImagePullBackOff", BACK_OFF), ("InvalidImageName", INVALID_NAME)],
+)
+def test_pull_failures_in_every_mode(mode: str, reason: str, message: str) -> None:
+    report = status_report(pod_list(first_image_in(mode, waiting(reason, message))))
+    image = row(report, "node-a")["images"][0]
+    assert (image["image"], image["state"], image["reason"], image["message"]) == (
+        "nginx:1.25",
+        "failed",
+        reason,
+        message,
+    )
+    assert row(report, "node-a")["state"] == "failed"
+    assert not report.ready
+
+
+@pytest.mark.parametrize(
+    ("mode", "state"),
+    [("kubelet", waiting("PodInitializing")), ("docker", running()), ("keep", waiting("ContainerCreating"))],
+)
+def test_pulling_in_every_mode(mode: str, state: JSON) -> None:
+    report = status_report(pod_list(first_image_in(mode, state)))
+    assert states(report, "node-a")[0] == ("nginx:1.25", "pulling", None)
+    assert row(report, "node-a")["state"] == "pulling"
+
+
+@pytest.mark.parametrize("mode", ["kubelet", "docker", "keep"])
+def test_node_rules_in_every_mode(mode: str) -> None:
+    pods = pod_list(mode_pod(mode, "node-a"), mode_pod(mode, "node-down", name="prepull-down"))
+    report = status_report(pods, node_list("node-a", "node-b", "node-down", "node-win"))
+    assert {n.name: (str(n.state), n.counted) for n in report.nodes} == {
+        "node-a": ("ready", True),
+        "node-b": ("no-pod", True),
+        "node-down": ("ready", False),
+        "node-win": ("excluded", False),
+    }
+    assert not report.ready
+    forbidden = status_report(pods, None, nodes_error="`kubectl get nodes` failed: Forbidden")
+    assert forbidden.ready
+    assert forbidden.summary.startswith("2/2 nodes ready, ")
+
+
+def test_only_pods_labelled_with_the_prepullers_name_are_read() -> None:
+    other = mode_pod("kubelet", "node-b", name="web-5d9c7")
+    other["metadata"]["labels"] = {"app": "web", "pod-template-hash": "5d9c7"}
+    second = kubelet_pod("node-b", running(), name="gpu-prepull-x1")
+    second["metadata"]["labels"]["name"] = "gpu-prepull"
+    pods = pod_list(load("kubelet-pods.json")["items"][0], other, second)
+    assert [(n.name, n.pod) for n in status_report(pods).nodes] == [("node-a", "prepull-7xk2q")]
+    assert [(n.name, n.pod) for n in status_report(pods, name="gpu-prepull").nodes] == [("node-b", "gpu-prepull-x1")]
+    assert status_report(pods, name="nothing").summary == "no prepuller pods found (label name=nothing)"
