@@ -4,7 +4,6 @@ what the kubelet would, and nothing else about a synthesized template changes.""
 from __future__ import annotations
 
 import copy
-import inspect
 import posixpath
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +26,7 @@ from tests.e2e.podman import (
     resolve_node_name,
     resolve_sub_paths,
     template_of,
+    templates_of,
 )
 
 # The kubelet's own expectations (kubernetes third_party/forked/golang/expansion/expand_test.go),
@@ -211,9 +211,11 @@ def test_pod_from_template_runs_the_template_once() -> None:
 def _templates() -> Iterator[tuple[str, dict[str, Any]]]:
     """Synthesized templates of every mode (and option) the suite plays."""
     images = ["e2e.example/busybox:1", "e2e.example/no-shell:1", "quay.io/x/y@sha256:" + "a" * 64]
-    if "mode" in inspect.signature(ImagePrepuller.__init__).parameters:  # docker mode (issue 4), once merged
-        docker: dict[str, Any] = {"mode": "docker", "docker_host_path": "/run"}
-        yield "docker", template_of(ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "t"), "p", images=images, **docker))
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "t")
+    yield "docker", template_of(ImagePrepuller(chart, "docker", images=images, mode="docker", docker_host_path="/run"))
+    keep = ImagePrepuller(chart, "keep", images=images, keep_images=True, parallel_pulls=2)
+    for group, template in enumerate(templates_of(keep), start=1):
+        yield f"keep, group {group}", template
     yield "kubelet", template_of(ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "t"), "prepull", images=images))
     yield (
         "kubelet, options",

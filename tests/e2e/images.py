@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prepuller import HELPER_IMAGE, PAUSE_IMAGE, _defaults
+from prepuller import DOCKER_IMAGE, HELPER_IMAGE, PAUSE_IMAGE
 
 from .engine import Environment, registry_location, run
 
@@ -33,8 +33,8 @@ __all__ = [
 
 BUSYBOX = "e2e.example/busybox:1"
 NO_SHELL = "e2e.example/no-shell:1"
-#: The docker CLI image: the docker mode's default name when the construct has one.
-DOCKER_CLI: str = getattr(_defaults, "DOCKER_IMAGE", "e2e.example/docker-cli:1")
+#: The docker CLI image, under the docker mode's default name.
+DOCKER_CLI = DOCKER_IMAGE
 #: Images of several sizes: one layer of random-but-seeded bytes each.
 SIZED = {1: "e2e.example/filler:1mb", 10: "e2e.example/filler:10mb", 50: "e2e.example/filler:50mb"}
 MIB = 1024 * 1024
