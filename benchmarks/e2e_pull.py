@@ -11,7 +11,11 @@ random-but-seeded bytes, cycling; built by the suite and served by its local reg
   (see tests/e2e/podman.py); the time runs from the play until the last of the N images is
   in the store (its ``pull`` event in the engine's event log). The helper and pause images
   are in the store already, as on a node that ran any prepuller pod before; the ``cold``
-  column times the same play with them absent too.
+  column times the same play with them absent too;
+- ``docker``: ``mode="docker"``, the chart's script pulling through the engine's Docker API
+  (``podman system service``) mounted from ``docker_host_path``, same clock;
+- ``kubelet K=4``: ``parallel_pulls=4``, its four pods played at once (a node whose kubelet
+  pulls in parallel), against the parallel floor.
 The N images are removed from the store before every run; each figure is the median of
 ``--repeats`` runs. Goal: kubelet ≤ 1.3x the sequential floor.
 
@@ -22,15 +26,18 @@ Needs the suite's environment (root): ``make bench-e2e``, i.e.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import itertools
 import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import cdk8s
 from tabulate import tabulate
@@ -38,12 +45,14 @@ from tabulate import tabulate
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from prepuller import HELPER_IMAGE, PAUSE_IMAGE, ImagePrepuller  # noqa: E402
+from prepuller import DOCKER_IMAGE, HELPER_IMAGE, PAUSE_IMAGE, ImagePrepuller  # noqa: E402
 from tests.e2e import images as test_images  # noqa: E402
-from tests.e2e.engine import Environment, image_exists, podman, remove_images  # noqa: E402
-from tests.e2e.podman import kube_pod, play, tear_down, template_of  # noqa: E402
+from tests.e2e.engine import DockerApi, Environment, image_exists, podman, remove_images  # noqa: E402
+from tests.e2e.podman import kube_pod, play, tear_down, templates_of  # noqa: E402
 
 COUNTS = (5, 20)
+#: parallel_pulls for the last column: K DaemonSets, played as K pods at once.
+GROUPS = 4
 SIZES_MIB = (1, 5, 10, 20, 50)
 GOAL = 1.3
 
@@ -77,22 +86,26 @@ def parallel(names: list[str]) -> float:
     return time.monotonic() - start
 
 
-def kubelet(env: Environment, names: list[str], run: int) -> float:
-    template = template_of(ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "bench"), "prepull", images=names))
-    pod = kube_pod(template, f"bench-{run}", "bench-node")
-    wall_start, start = time.time(), time.monotonic()
-    played = play(pod)
-    played_seconds = time.monotonic() - start
+def prepuller(env: Environment, names: list[str], run: int, **options: Any) -> float:
+    """Play the prepuller's pod templates (all at once when ``parallel_pulls`` makes several);
+    seconds from the play until the last of ``names`` was pulled."""
+    prepull = ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "bench"), "prepull", images=names, **options)
+    pods = [kube_pod(template, f"bench-{run}-{i}", "bench-node") for i, template in enumerate(templates_of(prepull))]
+    wall_start = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(pods)) as pool:
+        played = list(pool.map(play, pods))
     try:
-        if played.returncode != 0:
-            raise RuntimeError(played.output)
+        failed = [result.report() for result in played if result.returncode != 0]
+        if failed:
+            raise RuntimeError("\n".join(failed))
         pulled = _pull_times(env, set(names), since=wall_start)
         missing = [name for name in names if name not in pulled or not image_exists(name)]
         if missing:
             raise RuntimeError(f"not pulled: {missing}")
-        return max(pulled.values()) - wall_start if pulled else played_seconds
+        return max(pulled.values()) - wall_start
     finally:
-        tear_down(played, [volume["name"] for volume in pod["spec"]["volumes"] if "emptyDir" in volume])
+        for result, pod in zip(played, pods, strict=True):
+            tear_down(result, [volume["name"] for volume in pod["spec"]["volumes"] if "emptyDir" in volume])
 
 
 def _pull_times(env: Environment, names: set[str], since: float) -> dict[str, float]:
@@ -140,7 +153,12 @@ def main() -> None:
         test_images.build(env, test_images.filler_image(name, mib, seed=1000 + index))
 
     runs = itertools.count()
-    rows = [row(env, count, args.repeats, runs) for count in COUNTS]
+    docker_host = Path(tempfile.mkdtemp(prefix="docker-host-", dir=env.work))
+    docker_api = DockerApi(env, docker_host)
+    try:
+        rows = [row(env, docker_host, count, args.repeats, runs) for count in COUNTS]
+    finally:
+        docker_api.stop()
     headers = [
         "images",
         "MiB",
@@ -148,43 +166,54 @@ def main() -> None:
         "one by one s",
         "parallel s",
         "kubelet s",
-        "vs sequential",
-        "vs parallel",
+        "kubelet vs sequential",
         "kubelet cold s",
-        "cold vs sequential",
+        "docker s",
+        "docker vs sequential",
+        f"kubelet K={GROUPS} s",
+        f"K={GROUPS} vs parallel",
     ]
     print(tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True))
     print(f"\nGoal: kubelet <= {GOAL}x the sequential floor. Median of {args.repeats} runs each.")
 
 
-def row(env: Environment, count: int, repeats: int, runs: Iterator[int]) -> list[object]:
+def row(env: Environment, docker_host: Path, count: int, repeats: int, runs: Iterator[int]) -> list[object]:
     """One line of the table: the floors and the prepuller for the first ``count`` images."""
     chosen = bench_images(count)
     names = [name for name, _ in chosen]
-    support = (HELPER_IMAGE, PAUSE_IMAGE)
+    support = (HELPER_IMAGE, PAUSE_IMAGE, DOCKER_IMAGE)
 
     def cold(_run: int) -> float:
         remove_images(support)
-        return kubelet(env, names, next(runs))
+        return prepuller(env, names, next(runs))
 
     print(f"N={count}: floors ...", file=sys.stderr)
     floor_seq = measure(lambda _run: sequential(names), names, repeats, support)
     each = measure(lambda _run: one_by_one(names), names, repeats, support)
     floor_par = measure(lambda _run: parallel(names), names, repeats, support)
     print(f"N={count}: prepuller ...", file=sys.stderr)
-    warm = measure(lambda _run: kubelet(env, names, next(runs)), names, repeats, support)
-    cold_seconds = measure(cold, names, repeats, ())
+    kubelet = measure(lambda _run: prepuller(env, names, next(runs)), names, repeats, support)
+    kubelet_cold = measure(cold, names, repeats, ())
+    docker = measure(
+        lambda _run: prepuller(env, names, next(runs), mode="docker", docker_host_path=str(docker_host)),
+        names,
+        repeats,
+        support,
+    )
+    groups = measure(lambda _run: prepuller(env, names, next(runs), parallel_pulls=GROUPS), names, repeats, support)
     return [
         count,
         sum(mib for _, mib in chosen),
         f"{floor_seq:.2f}",
         f"{each:.2f}",
         f"{floor_par:.2f}",
-        f"{warm:.2f}",
-        f"{warm / floor_seq:.2f}x",
-        f"{warm / floor_par:.2f}x",
-        f"{cold_seconds:.2f}",
-        f"{cold_seconds / floor_seq:.2f}x",
+        f"{kubelet:.2f}",
+        f"{kubelet / floor_seq:.2f}x",
+        f"{kubelet_cold:.2f}",
+        f"{docker:.2f}",
+        f"{docker / floor_seq:.2f}x",
+        f"{groups:.2f}",
+        f"{groups / floor_par:.2f}x",
     ]
 
 
