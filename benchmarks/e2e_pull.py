@@ -8,15 +8,17 @@ random-but-seeded bytes, cycling; built by the suite and served by its local reg
   reference: each pays the CLI's start-up, so it is no floor);
 - ``parallel`` floor: the same ``podman pull``s, all started at once;
 - ``kubelet``: the default ``ImagePrepuller`` pod template played with ``podman play kube``
-  (see tests/e2e/podman.py); the time runs from the play until the last of the N images is
-  in the store (its ``pull`` event in the engine's event log). The helper and pause images
+  (see tests/e2e/podman.py). The helper and pause images
   are in the store already, as on a node that ran any prepuller pod before; the ``cold``
   column times the same play with them absent too;
 - ``docker``: ``mode="docker"``, the chart's script pulling through the engine's Docker API
   (``podman system service``) mounted from ``docker_host_path``, same clock;
 - ``kubelet K=4``: ``parallel_pulls=4``, its four pods played at once (a node whose kubelet
   pulls in parallel), against the parallel floor.
-The N images are removed from the store before every run; each figure is the median of
+Every figure is the wall time from the start (the ``podman pull`` or the play) until the
+last of the N images is in the engine's store, read from the store's image index by one
+watcher for all cases. The N images are removed from the store before every run; each
+figure is the median of
 ``--repeats`` runs. Goal: kubelet ≤ 1.3x the sequential floor.
 
 Needs the suite's environment (root): ``make bench-e2e``, i.e.
@@ -33,9 +35,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,27 +65,28 @@ def bench_images(count: int) -> list[tuple[str, int]]:
     return [(f"e2e.example/bench-{index}:{mib}mib", mib) for index, mib in enumerate(sizes)]
 
 
-def sequential(names: list[str]) -> float:
+def sequential(env: Environment, names: list[str]) -> float:
     """One ``podman pull`` of all the images: the engine pulls them one after another."""
-    start = time.monotonic()
-    podman("pull", "--quiet", *names)
-    return time.monotonic() - start
+    with StoreWatcher(env) as watcher:
+        podman("pull", "--quiet", *names)
+    return watcher.all_present(names)
 
 
-def one_by_one(names: list[str]) -> float:
+def one_by_one(env: Environment, names: list[str]) -> float:
     """A ``podman pull`` per image, one after another (each pays the CLI's start-up)."""
-    start = time.monotonic()
-    for name in names:
-        podman("pull", "--quiet", name)
-    return time.monotonic() - start
+    with StoreWatcher(env) as watcher:
+        for name in names:
+            podman("pull", "--quiet", name)
+    return watcher.all_present(names)
 
 
-def parallel(names: list[str]) -> float:
-    start = time.monotonic()
-    pulls = [subprocess.Popen(["podman", "pull", "--quiet", name], stdout=subprocess.DEVNULL) for name in names]
-    if any(pull.wait() != 0 for pull in pulls):
-        raise RuntimeError("a parallel pull failed")
-    return time.monotonic() - start
+def parallel(env: Environment, names: list[str]) -> float:
+    """A ``podman pull`` per image, all started at once."""
+    with StoreWatcher(env) as watcher:
+        pulls = [subprocess.Popen(["podman", "pull", "--quiet", name], stdout=subprocess.DEVNULL) for name in names]
+        if any(pull.wait() != 0 for pull in pulls):
+            raise RuntimeError("a parallel pull failed")
+    return watcher.all_present(names)
 
 
 def prepuller(env: Environment, names: list[str], run: int, **options: Any) -> float:
@@ -91,39 +94,60 @@ def prepuller(env: Environment, names: list[str], run: int, **options: Any) -> f
     seconds from the play until the last of ``names`` was pulled."""
     prepull = ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "bench"), "prepull", images=names, **options)
     pods = [kube_pod(template, f"bench-{run}-{i}", "bench-node") for i, template in enumerate(templates_of(prepull))]
-    wall_start = time.time()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(pods)) as pool:
+    with StoreWatcher(env) as watcher, concurrent.futures.ThreadPoolExecutor(max_workers=len(pods)) as pool:
         played = list(pool.map(play, pods))
     try:
         failed = [result.report() for result in played if result.returncode != 0]
         if failed:
             raise RuntimeError("\n".join(failed))
-        pulled = _pull_times(env, set(names), since=wall_start)
-        missing = [name for name in names if name not in pulled or not image_exists(name)]
-        if missing:
-            raise RuntimeError(f"not pulled: {missing}")
-        return max(pulled.values()) - wall_start
+        return watcher.all_present(names)
     finally:
         for result, pod in zip(played, pods, strict=True):
             tear_down(result, [volume["name"] for volume in pod["spec"]["volumes"] if "emptyDir" in volume])
 
 
-def _pull_times(env: Environment, names: set[str], since: float) -> dict[str, float]:
-    """When each image's ``pull`` event was logged (podman's file event logger), as epoch seconds."""
-    times: dict[str, float] = {}
-    for line in (env.work / "logs" / "events.log").read_text().splitlines():
-        event = json.loads(line)
-        if event.get("Status") == "pull" and event.get("Name") in names:
-            stamp = _epoch(event["Time"])
-            if stamp >= since:
-                times[event["Name"]] = stamp
-    return times
+class StoreWatcher:
+    """Records when each image name first appears in the engine's store, by reading the
+    store's image index (``overlay-images/images.json``) every 20 ms in a thread: one clock
+    for the floors and the prepuller alike. (Podman's ``pull`` events carry the time a pull
+    *started*, so they cannot tell when the last image was in.)"""
 
+    def __init__(self, env: Environment) -> None:
+        self._index = env.work / "storage" / "overlay-images" / "images.json"
+        self.seen: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
 
-def _epoch(rfc3339nano: str) -> float:
-    """Go's RFC 3339 with nanoseconds (trailing zeros trimmed) as epoch seconds."""
-    whole, _, fraction = rfc3339nano.removesuffix("Z").partition(".")
-    return datetime.fromisoformat(whole + "+00:00").timestamp() + float(f"0.{fraction or 0}")
+    def __enter__(self) -> StoreWatcher:
+        self.start = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._scan()
+
+    def _scan(self) -> None:
+        try:
+            entries = json.loads(self._index.read_text())
+        except (OSError, ValueError):  # absent, or caught mid-write: the next scan sees it
+            return
+        now = time.monotonic()
+        for entry in entries:
+            for name in entry.get("names") or []:
+                self.seen.setdefault(name, now)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.02):
+            self._scan()
+
+    def all_present(self, names: list[str]) -> float:
+        """Seconds from the start until the last of ``names`` was in the store."""
+        missing = [name for name in names if name not in self.seen or not image_exists(name)]
+        if missing:
+            raise RuntimeError(f"not pulled: {missing}")
+        return max(self.seen[name] for name in names) - self.start
 
 
 def measure(how: Callable[[int], float], names: list[str], repeats: int, keep: tuple[str, ...]) -> float:
@@ -188,9 +212,9 @@ def row(env: Environment, docker_host: Path, count: int, repeats: int, runs: Ite
         return prepuller(env, names, next(runs))
 
     print(f"N={count}: floors ...", file=sys.stderr)
-    floor_seq = measure(lambda _run: sequential(names), names, repeats, support)
-    each = measure(lambda _run: one_by_one(names), names, repeats, support)
-    floor_par = measure(lambda _run: parallel(names), names, repeats, support)
+    floor_seq = measure(lambda _run: sequential(env, names), names, repeats, support)
+    each = measure(lambda _run: one_by_one(env, names), names, repeats, support)
+    floor_par = measure(lambda _run: parallel(env, names), names, repeats, support)
     print(f"N={count}: prepuller ...", file=sys.stderr)
     kubelet = measure(lambda _run: prepuller(env, names, next(runs)), names, repeats, support)
     kubelet_cold = measure(cold, names, repeats, ())
