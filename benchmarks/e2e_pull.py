@@ -150,7 +150,7 @@ class StoreWatcher:
         return max(self.seen[name] for name in names) - self.start
 
 
-def measure(how: Callable[[int], float], names: list[str], repeats: int, keep: tuple[str, ...]) -> float:
+def measure(label: str, how: Callable[[int], float], names: list[str], repeats: int, keep: tuple[str, ...]) -> float:
     """Median of ``repeats`` runs of ``how``, each on a store without ``names`` (``keep`` present)."""
     timings = []
     for run in range(repeats):
@@ -159,6 +159,7 @@ def measure(how: Callable[[int], float], names: list[str], repeats: int, keep: t
             if not image_exists(image):
                 podman("pull", "--quiet", image)
         timings.append(how(run))
+    print(f"  {label}: {' '.join(f'{t:.2f}' for t in timings)} s", file=sys.stderr)
     return statistics.median(timings)
 
 
@@ -212,19 +213,20 @@ def row(env: Environment, docker_host: Path, count: int, repeats: int, runs: Ite
         return prepuller(env, names, next(runs))
 
     print(f"N={count}: floors ...", file=sys.stderr)
-    floor_seq = measure(lambda _run: sequential(env, names), names, repeats, support)
-    each = measure(lambda _run: one_by_one(env, names), names, repeats, support)
-    floor_par = measure(lambda _run: parallel(env, names), names, repeats, support)
+    floor_seq = measure("sequential", lambda _run: sequential(env, names), names, repeats, support)
+    each = measure("one by one", lambda _run: one_by_one(env, names), names, repeats, support)
+    floor_par = measure("parallel", lambda _run: parallel(env, names), names, repeats, support)
     print(f"N={count}: prepuller ...", file=sys.stderr)
-    kubelet = measure(lambda _run: prepuller(env, names, next(runs)), names, repeats, support)
-    kubelet_cold = measure(cold, names, repeats, ())
+    kubelet = measure("kubelet", lambda _run: prepuller(env, names, next(runs)), names, repeats, support)
+    kubelet_cold = measure("kubelet cold", cold, names, repeats, ())
     docker = measure(
+        "docker",
         lambda _run: prepuller(env, names, next(runs), mode="docker", docker_host_path=str(docker_host)),
         names,
         repeats,
         support,
     )
-    groups = measure(lambda _run: prepuller(env, names, next(runs), parallel_pulls=GROUPS), names, repeats, support)
+    groups = measure(f"kubelet K={GROUPS}", lambda _run: prepuller(env, names, next(runs), parallel_pulls=GROUPS), names, repeats, support)
     return [
         count,
         sum(mib for _, mib in chosen),

@@ -3,25 +3,16 @@ command to run instead) unless ``tests/e2e/run`` prepared the engine, its config
 
 from __future__ import annotations
 
-import itertools
 import socket
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from prepuller import HELPER_IMAGE, PAUSE_IMAGE
-
 from . import images
 from .engine import DockerApi, Environment, remove_images
-from .podman import Played, kube_pod, play, tear_down
-
-#: Every image the suite pushes, and so may find in the store from an earlier test.
-ALL_IMAGES = (HELPER_IMAGE, PAUSE_IMAGE, images.BUSYBOX, images.NO_SHELL, images.DOCKER_CLI, *images.SIZED.values())
-
-PlayFn = Callable[..., Played]
+from .podman import Player, PlayFn
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -56,31 +47,8 @@ def node_name() -> str:
 @pytest.fixture
 def empty_store(registry_images: Environment) -> Environment:
     """No test image is in the engine's store: whatever is there afterwards was pulled."""
-    remove_images(ALL_IMAGES)
+    remove_images(images.ALL)
     return registry_images
-
-
-_pod_names = itertools.count(1)
-
-
-class Player:
-    """Plays DaemonSet pod templates as Pods (see ``podman.py``), whatever the mode, and
-    removes them and their emptyDir volumes on ``close``."""
-
-    def __init__(self, node_name: str) -> None:
-        self.node_name = node_name
-        self._played: list[tuple[Played, list[str]]] = []
-
-    def __call__(self, template: Mapping[str, Any], *, name: str | None = None) -> Played:
-        pod = kube_pod(template, name or f"e2e-{next(_pod_names)}", self.node_name)
-        result = play(pod)
-        volumes = [volume["name"] for volume in pod["spec"].get("volumes") or [] if "emptyDir" in volume]
-        self._played.append((result, volumes))
-        return result
-
-    def close(self) -> None:
-        for result, volumes in self._played:
-            tear_down(result, volumes)
 
 
 @pytest.fixture

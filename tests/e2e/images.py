@@ -20,6 +20,7 @@ from prepuller import DOCKER_IMAGE, HELPER_IMAGE, PAUSE_IMAGE
 from .engine import Environment, registry_location, run
 
 __all__ = [
+    "ALL",
     "BUSYBOX",
     "DOCKER_CLI",
     "NO_SHELL",
@@ -38,6 +39,8 @@ DOCKER_CLI = DOCKER_IMAGE
 #: Images of several sizes: one layer of random-but-seeded bytes each.
 SIZED = {1: "e2e.example/filler:1mb", 10: "e2e.example/filler:10mb", 50: "e2e.example/filler:50mb"}
 MIB = 1024 * 1024
+#: Every image the suite pushes under a fixed name, and so may find in the store from an earlier test.
+ALL = (HELPER_IMAGE, PAUSE_IMAGE, BUSYBOX, NO_SHELL, DOCKER_CLI, *SIZED.values())
 
 #: PATH of the images with a shell, as in the official busybox and docker images.
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -28,10 +28,11 @@ These functions are pure (dicts in, new dicts out) and unit-tested without podma
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import posixpath
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,7 +47,9 @@ if TYPE_CHECKING:
 __all__ = [
     "INIT_CONTAINER_ANNOTATION",
     "PODMAN_ANNOTATION_MAX",
+    "PlayFn",
     "Played",
+    "Player",
     "drop_long_annotations",
     "expand",
     "expand_variables",
@@ -289,3 +292,29 @@ def tear_down(played: Played, volumes: list[str] | None = None) -> None:
     podman("pod", "rm", "--force", "--time", "0", played.name, check=False)
     for volume in volumes or []:
         podman("volume", "rm", "--force", volume, check=False)
+
+
+#: Plays a template and returns what podman did (``Player``; the ``play_template`` fixture).
+PlayFn = Callable[..., Played]
+
+_POD_NAMES = itertools.count(1)
+
+
+class Player:
+    """Plays DaemonSet pod templates as Pods (see ``podman.py``), whatever the mode, and
+    removes them and their emptyDir volumes on ``close``."""
+
+    def __init__(self, node_name: str) -> None:
+        self.node_name = node_name
+        self._played: list[tuple[Played, list[str]]] = []
+
+    def __call__(self, template: Mapping[str, Any], *, name: str | None = None) -> Played:
+        pod = kube_pod(template, name or f"e2e-{next(_POD_NAMES)}", self.node_name)
+        result = play(pod)
+        volumes = [volume["name"] for volume in pod["spec"].get("volumes") or [] if "emptyDir" in volume]
+        self._played.append((result, volumes))
+        return result
+
+    def close(self) -> None:
+        for result, volumes in self._played:
+            tear_down(result, volumes)

@@ -13,9 +13,8 @@ import pytest
 from prepuller import ImagePrepuller
 
 from . import images
-from .conftest import PlayFn
 from .engine import image_exists, inspect, logs
-from .podman import template_of
+from .podman import PlayFn, template_of
 
 LISTED = [images.BUSYBOX, images.NO_SHELL, *images.SIZED.values()]
 MISSING = "e2e.example/missing:1"

@@ -11,9 +11,8 @@ import cdk8s
 from prepuller import ImagePrepuller
 
 from . import images
-from .conftest import PlayFn
 from .engine import image_exists, inspect, logs, podman
-from .podman import templates_of
+from .podman import PlayFn, templates_of
 
 UID = 65534
 LISTED = [images.BUSYBOX, images.NO_SHELL, *images.SIZED.values()]

@@ -14,9 +14,8 @@ import pytest
 from prepuller import HELPER_IMAGE, PAUSE_IMAGE, ImagePrepuller
 
 from . import images
-from .conftest import ALL_IMAGES, Player, PlayFn
 from .engine import Environment, image_exists, inspect, logs, podman, remove_images
-from .podman import Played, template_of
+from .podman import Played, Player, PlayFn, template_of
 
 UID = 65534
 LISTED = [images.BUSYBOX, images.NO_SHELL, *images.SIZED.values()]
@@ -35,7 +34,7 @@ def prepuller(chart: cdk8s.Chart) -> ImagePrepuller:
 @pytest.fixture(scope="module")
 def played(registry_images: Environment, node_name: str) -> Iterator[tuple[Played, dict[str, Any]]]:
     """The default prepuller of LISTED, played once on an empty store for the tests that read it."""
-    remove_images(ALL_IMAGES)
+    remove_images(images.ALL)
     template = template_of(ImagePrepuller(cdk8s.Chart(cdk8s.Testing.app(), "e2e"), "prepull", images=LISTED))
     player = Player(node_name)
     try:
