@@ -226,7 +226,13 @@ def row(env: Environment, docker_host: Path, count: int, repeats: int, runs: Ite
         repeats,
         support,
     )
-    groups = measure(f"kubelet K={GROUPS}", lambda _run: prepuller(env, names, next(runs), parallel_pulls=GROUPS), names, repeats, support)
+    groups = measure(
+        f"kubelet K={GROUPS}",
+        lambda _run: prepuller(env, names, next(runs), parallel_pulls=GROUPS),
+        names,
+        repeats,
+        support,
+    )
     return [
         count,
         sum(mib for _, mib in chosen),
