@@ -2,7 +2,7 @@
 
 Public API::
 
-    from prepuller import ImagePrepuller, PrepullerError
+    from prepuller import ImagePrepuller, PrepullerError, images_in
 
 Everything else lives in private modules and may change.
 """
@@ -10,5 +10,6 @@ Everything else lives in private modules and may change.
 from ._construct import ImagePrepuller
 from ._defaults import HELPER_IMAGE, PAUSE_IMAGE
 from ._errors import PrepullerError
+from ._tree import images_in
 
-__all__ = ["ImagePrepuller", "PrepullerError", "HELPER_IMAGE", "PAUSE_IMAGE"]
+__all__ = ["HELPER_IMAGE", "PAUSE_IMAGE", "ImagePrepuller", "PrepullerError", "images_in"]

@@ -9,7 +9,7 @@ from typing import Any, Never
 import cdk8s
 from constructs import Construct
 
-from . import _scheduling, _validation
+from . import _scheduling, _tree, _validation
 from ._defaults import HELPER_IMAGE, NAME_LABEL, PAUSE_IMAGE
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
@@ -31,9 +31,15 @@ class ImagePrepuller(Construct):
     Args:
         scope: the construct (usually a ``cdk8s.Chart``) to define this in.
         id: the construct id; also the default ``name``.
-        images: the image references to pull, in order. Required, not empty. Duplicates
-            (``busybox`` and ``docker.io/library/busybox:latest``) are pulled once, as the
-            first one is written.
+        images: the image references to pull, in order. Required, not empty, unless
+            ``images_from`` is given. Duplicates (``busybox`` and
+            ``docker.io/library/busybox:latest``) are pulled once, as the first one is written.
+        images_from: constructs (charts, the app, any construct) whose workloads' images are
+            pulled too, after ``images``: the images of every pod spec below them, found with
+            :func:`prepuller.images_in` when the app is synthesized, so constructs added after
+            this one are seen. The objects of any ``ImagePrepuller`` are never read. Default:
+            none. Synth fails with a ``PrepullerError`` naming ``images_from`` if no image
+            results at all, or naming the construct path if an image found is invalid.
         name: the DaemonSet's name and the ``name=`` label of its pods. Default: ``id``
             (which must then be a DNS-1123 label).
         namespace: where the DaemonSet goes. Default: the chart's namespace (none: the one
@@ -66,12 +72,16 @@ class ImagePrepuller(Construct):
         PrepullerError: any invalid option, naming it and quoting the value.
     """
 
+    #: images_in() and images_from never read a prepuller's own objects (_tree.HIDES_OWN_OBJECTS).
+    _prepuller_hides_own_objects = True
+
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        images: Sequence[str],
+        images: Sequence[str] | None = None,
+        images_from: Sequence[Construct] | None = None,
         name: str | None = None,
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
@@ -91,7 +101,14 @@ class ImagePrepuller(Construct):
         _reject_unknown(unknown)
         # Validate everything before the construct joins the tree, so that a bad option
         # leaves no half-built prepuller behind to be synthesized.
-        self._references: list[ImageReference] = _validation.sequence(images, "images", parse_reference, allow_empty=False)
+        self._images_from = (
+            _validation.sequence(images_from, "images_from", _tree.scope) if images_from is not None else []
+        )
+        if images is None and not self._images_from:
+            raise PrepullerError("images", "is required (a list of image references), unless images_from is given")
+        self._references: list[ImageReference] = _validation.sequence(
+            images if images is not None else [], "images", parse_reference, allow_empty=bool(self._images_from)
+        )
         resolved_name = _validation.dns_label(
             name if name is not None else id, "name" if name is not None else "name (defaults to the construct id)"
         )
@@ -149,6 +166,9 @@ class ImagePrepuller(Construct):
             ),
             produce=self._daemon_set_body,
         )
+        if self._images_from:
+            # App.synth() validates before it writes anything: fail there, not halfway.
+            _tree.check_before_synth(self, self._pulled_references)
 
     # --- public surface -----------------------------------------------------------------
 
@@ -164,8 +184,9 @@ class ImagePrepuller(Construct):
 
     @property
     def images(self) -> list[str]:
-        """The images that will be pulled, de-duplicated, in order, as written."""
-        return [reference.text for reference in unique_references(self._references)]
+        """The images that will be pulled, de-duplicated, in order, as written; those of
+        ``images_from`` as found at the time of the call."""
+        return [reference.text for reference in self._pulled_references(require=False)]
 
     @property
     def daemon_set(self) -> cdk8s.ApiObject:
@@ -184,7 +205,7 @@ class ImagePrepuller(Construct):
     # --- synthesis ----------------------------------------------------------------------
 
     def _daemon_set_body(self) -> dict[str, Any]:
-        references = unique_references(self._references)
+        references = self._pulled_references()
         selector = {NAME_LABEL: self._name}
         return {
             "spec": {
@@ -199,6 +220,16 @@ class ImagePrepuller(Construct):
                 },
             }
         }
+
+    def _pulled_references(self, *, require: bool = True) -> list[ImageReference]:
+        references = list(self._references)
+        if self._images_from:
+            references += _tree.references_in(self._images_from, "images_from")
+        unique = unique_references(references)
+        if require and not unique:
+            searched = ", ".join(repr(scope.node.path or "<app>") for scope in self._images_from)
+            raise PrepullerError("images_from", f"found no container images below {searched}, and images is empty")
+        return unique
 
 
 def _reject_unknown(unknown: Mapping[str, object]) -> None:
@@ -221,7 +252,7 @@ def _check_unique(scope: Construct, namespace: str | None, name: str) -> None:
 
 
 _OPTIONS = (
-    "images", "name", "namespace", "labels", "annotations", "node_selector", "tolerations", "affinity",
+    "images", "images_from", "name", "namespace", "labels", "annotations", "node_selector", "tolerations", "affinity",
     "priority_class_name", "image_pull_secrets", "image_pull_policy", "resources", "pause_image",
     "helper_image", "max_unavailable",
 )
