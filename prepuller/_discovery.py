@@ -228,14 +228,16 @@ class Discovery:
             return
 
     def _root(self, key: _Key) -> _Key:
-        seen = {key}
+        chain = [key]
         while True:
             parent = self._controllers.get(key)
             if parent is None and key not in self._present:
                 parent = self._guessed.get(key)
-            if parent is None or parent in seen:
+            if parent is None:
                 return key
-            seen.add(parent)
+            if parent in chain:  # a cycle (never from a real API server): one workload, named by its least key
+                return min(chain[chain.index(parent) :])
+            chain.append(parent)
             key = parent
 
 
