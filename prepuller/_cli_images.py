@@ -4,8 +4,8 @@ Reads YAML and JSON from files, folders and stdin (``kubectl get -o json|yaml``,
 template``, ``cdk8s synth`` output), finds the pod specs with :mod:`._discovery` and prints
 the images as lines, as a values file for the construct, or as JSON.
 
-YAML is parsed with PyYAML (the C loader when available): it reports the line and column of
-a syntax error and gives each document's start line for the warnings.
+YAML is parsed with PyYAML (the libyaml loader when available, for speed): it reports the line
+and column of a syntax error and gives each document's start line for the warnings.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _PROG = "prepuller images"
 _SUFFIXES = (".yaml", ".yml", ".json")
 _STDIN = "-"
 _STDIN_NAME = "<stdin>"
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _EPILOG = """\
 examples:
@@ -199,9 +199,20 @@ def _documents(name: str, text: str) -> Iterator[tuple[str, object]]:
     yield from _yaml_documents(name, text)
 
 
-def _yaml_documents(name: str, text: str) -> Iterator[tuple[str, object]]:
+def _yaml_documents(name: str, text: str) -> list[tuple[str, object]]:
+    try:
+        return _load_yaml(name, text, _FAST_LOADER)
+    except _InputError:
+        if _FAST_LOADER is yaml.SafeLoader:
+            raise
+    # libyaml's messages and positions differ between its versions; report the pure-Python
+    # loader's, the same everywhere.
+    return _load_yaml(name, text, yaml.SafeLoader)
+
+
+def _load_yaml(name: str, text: str, loader_class: Any) -> list[tuple[str, object]]:
     # Compose node by node (what yaml.safe_load_all does) to learn where each document starts.
-    loader = _Loader(text)
+    loader = loader_class(text)
     documents: list[tuple[str, object]] = []
     try:
         number = 0
@@ -217,7 +228,7 @@ def _yaml_documents(name: str, text: str) -> Iterator[tuple[str, object]]:
         raise _InputError(f"{name}: cannot parse YAML: {' '.join(str(error).split())}") from None
     finally:
         loader.dispose()
-    yield from documents
+    return documents
 
 
 def _yaml_message(name: str, error: yaml.MarkedYAMLError) -> str:

@@ -26,7 +26,9 @@ def pod_spec(*images: str, init: tuple[str, ...] = (), ephemeral: tuple[str, ...
     return spec
 
 
-def workload(kind: str, name: str, spec: dict[str, Any], *, namespace: str = "default", **metadata: Any) -> dict[str, Any]:
+def workload(
+    kind: str, name: str, spec: dict[str, Any], *, namespace: str = "default", **metadata: Any
+) -> dict[str, Any]:
     api_version = {
         "Pod": "v1",
         "PodTemplate": "v1",
@@ -202,7 +204,7 @@ def test_shuffled_duplicates_never_change_the_first_seen_order(case: Any) -> Non
         parse_reference(_REFERENCE_SPELLINGS[name][0], "x").identity for name in first_seen
     ]
     # Every input image appears exactly once, spelled as its first occurrence.
-    firsts = {}
+    firsts: dict[tuple[str, str, str], str] = {}
     for text in sequence:
         firsts.setdefault(parse_reference(text, "x").identity, text)
     assert [f.image for f in found] == list(firsts.values())
@@ -288,7 +290,12 @@ def test_an_ownership_cycle_terminates() -> None:
 
 
 def test_unnamed_documents_are_workloads_of_their_own() -> None:
-    a = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"generateName": "run-"}, "spec": {"template": {"spec": pod_spec("x:1")}}}
+    a = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"generateName": "run-"},
+        "spec": {"template": {"spec": pod_spec("x:1")}},
+    }
     found = discover(a, a).images()
     assert found[0].workloads == ["Job (unnamed) in test.yaml: document 1", "Job (unnamed) in test.yaml: document 2"]
 
@@ -340,7 +347,11 @@ def test_kubectl_get_replica_sets_controllers_and_pod_templates_yaml() -> None:
 
 def test_helm_template_output() -> None:
     documents = list(yaml.safe_load_all((FIXTURES / "helm-template.yaml").read_text()))
-    assert images(*documents) == ["ghcr.io/example/webapp-migrations:1.16.0", "ghcr.io/example/webapp:1.16.0", "busybox"]
+    assert images(*documents) == [
+        "ghcr.io/example/webapp-migrations:1.16.0",
+        "ghcr.io/example/webapp:1.16.0",
+        "busybox",
+    ]
 
 
 def test_the_repos_own_dist_lists_the_prepuller_daemon_set_images() -> None:

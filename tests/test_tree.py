@@ -96,7 +96,10 @@ def test_typed_bindings(chart: cdk8s.Chart) -> None:
 def test_cdk8s_plus_workloads(chart: cdk8s.Chart) -> None:
     kplus.Deployment(chart, "web", containers=[plus_container("nginx:1.25")])
     kplus.StatefulSet(
-        chart, "db", containers=[plus_container("postgres:16")], service=kplus.Service(chart, "db-svc", ports=[kplus.ServicePort(port=5432)])
+        chart,
+        "db",
+        containers=[plus_container("postgres:16")],
+        service=kplus.Service(chart, "db-svc", ports=[kplus.ServicePort(port=5432)]),
     )
     kplus.DaemonSet(chart, "agent", containers=[plus_container("ghcr.io/example/agent:3")])
     kplus.Job(chart, "migrate", containers=[plus_container("migrate:1")])
@@ -116,8 +119,12 @@ def test_cdk8s_plus_workloads(chart: cdk8s.Chart) -> None:
 
 
 def test_raw_api_object_and_include(chart: cdk8s.Chart, tmp_path: Path) -> None:
-    raw = cdk8s.ApiObject(chart, "raw", api_version="apps/v1", kind="DaemonSet", metadata=cdk8s.ApiObjectMetadata(name="r"))
-    raw.add_json_patch(cdk8s.JsonPatch.add("/spec", {"template": {"spec": {"containers": [{"name": "c", "image": "raw:1"}]}}}))
+    raw = cdk8s.ApiObject(
+        chart, "raw", api_version="apps/v1", kind="DaemonSet", metadata=cdk8s.ApiObjectMetadata(name="r")
+    )
+    raw.add_json_patch(
+        cdk8s.JsonPatch.add("/spec", {"template": {"spec": {"containers": [{"name": "c", "image": "raw:1"}]}}})
+    )
     manifest = tmp_path / "included.yaml"
     manifest.write_text(
         "# comment\n---\n"
@@ -139,7 +146,13 @@ def test_order_follows_the_tree_and_duplicates_are_listed_once(chart: cdk8s.Char
     # Pre-order, as `cdk8s synth` writes them: group/a, group/c, then b.
     assert images_in(chart) == ["busybox", "nginx:1", "index.docker.io/library/redis:7"]
     # The same object reached through two scopes is read once; scopes are read in order.
-    assert images_in(chart.node.find_child("b"), group, chart) == ["docker.io/library/busybox:latest", "redis:7", "nginx:1"]
+    b = chart.node.find_child("b")
+    assert isinstance(b, Construct)
+    assert images_in(b, group, chart) == [
+        "docker.io/library/busybox:latest",
+        "redis:7",
+        "nginx:1",
+    ]
 
 
 def test_scopes_across_charts_and_the_whole_app() -> None:
@@ -175,7 +188,8 @@ def test_an_invalid_image_names_the_construct_path_and_the_value(chart: cdk8s.Ch
 
 def test_scopes_must_be_constructs(chart: cdk8s.Chart) -> None:
     with pytest.raises(
-        PrepullerError, match=re.escape("images_in[1]: must be a construct (a Chart, the App or any construct to search) (got 'web')")
+        PrepullerError,
+        match=re.escape("images_in[1]: must be a construct (a Chart, the App or any construct to search) (got 'web')"),
     ):
         images_in(chart, "web")  # type: ignore[arg-type]
 
@@ -253,7 +267,9 @@ def test_images_from_its_own_chart_and_other_prepullers_does_not_recurse() -> No
 def test_images_from_must_list_constructs(chart: cdk8s.Chart) -> None:
     with pytest.raises(
         PrepullerError,
-        match=re.escape("images_from[0]: must be a construct (a Chart, the App or any construct to search) (got 'apps')"),
+        match=re.escape(
+            "images_from[0]: must be a construct (a Chart, the App or any construct to search) (got 'apps')"
+        ),
     ):
         ImagePrepuller(chart, "prepull", images_from=["apps"])  # type: ignore[list-item]
     with pytest.raises(PrepullerError, match=re.escape("images_from: must be a list (got 'apps')")):
@@ -320,7 +336,10 @@ def test_images_from_with_every_kind_validates_strictly() -> None:
     kplus.Deployment(apps, "web", containers=[plus_container("nginx:1.25")])
     kplus.DaemonSet(apps, "agent", containers=[plus_container("agent:1")])
     kplus.StatefulSet(
-        apps, "db", containers=[plus_container("postgres:16")], service=kplus.Service(apps, "db-svc", ports=[kplus.ServicePort(port=5432)])
+        apps,
+        "db",
+        containers=[plus_container("postgres:16")],
+        service=kplus.Service(apps, "db-svc", ports=[kplus.ServicePort(port=5432)]),
     )
     kplus.CronJob(apps, "report", schedule=cdk8s.Cron.daily(), containers=[plus_container("report:2")])
     ImagePrepuller(infra, "prepull", images_from=[apps])
