@@ -61,9 +61,8 @@ def images_in(*scopes: Construct) -> list[str]:
 def references_in(scopes: Sequence[Construct], option: str) -> list[ImageReference]:
     """The de-duplicated references of :func:`images_in`; errors name ``option``."""
     discovery = Discovery()
-    for api_object in _api_objects(scopes):
-        path = api_object.node.path
-        discovery.add(_to_json(api_object, option), source=path, where=path)
+    for api_object, path in _api_objects(scopes):
+        discovery.add(_to_json(api_object, path, option), source=path, where=path)
     if discovery.problems:
         problem = discovery.problems[0]
         raise PrepullerError(f"{option}: {problem.where}: {problem.field}", problem.error.reason, problem.error.value)
@@ -103,32 +102,38 @@ def _hides_own_objects(construct: IConstruct) -> bool:
     return getattr(construct, HIDES_OWN_OBJECTS, False) is True
 
 
-def _api_objects(scopes: Sequence[Construct]) -> Iterator[cdk8s.ApiObject]:
-    """Every ApiObject below the scopes, pre-order (the order ``cdk8s synth`` writes), once."""
+def _api_objects(scopes: Sequence[Construct]) -> Iterator[tuple[cdk8s.ApiObject, str]]:
+    """Every ApiObject below the scopes with its path, pre-order (the order ``cdk8s synth``
+    writes them), once.
+
+    Each call into the cdk8s runtime costs a round trip to Node.js, so the walk asks for
+    whole subtrees (``find_all``) and touches only ApiObjects and prepullers one by one;
+    ``isinstance`` on the Python proxies jsii returns is free.
+    """
+    roots: list[IConstruct] = []  # kept alive: their ids key `seen`
     seen: set[tuple[int, str]] = set()
     for top in scopes:
         if any(_hides_own_objects(ancestor) for ancestor in top.node.scopes):
             continue
-        stack: list[IConstruct] = [top]
-        while stack:
-            construct = stack.pop()
-            if _hides_own_objects(construct):
+        root = top.node.root
+        roots.append(root)
+        constructs = top.node.find_all()
+        hidden = tuple(f"{c.node.path}/" for c in constructs if _hides_own_objects(c))
+        for construct in constructs:
+            if not isinstance(construct, cdk8s.ApiObject):
                 continue
-            key = (id(construct.node.root), construct.node.path)
-            if key in seen:
+            path = construct.node.path
+            key = (id(root), path)
+            if key in seen or path.startswith(hidden):
                 continue
             seen.add(key)
-            if cdk8s.ApiObject.is_api_object(construct):
-                yield construct  # type: ignore[misc]  # is_api_object is the type check jsii offers
-            stack.extend(reversed(construct.node.children))
+            yield construct, path
 
 
-def _to_json(api_object: cdk8s.ApiObject, option: str) -> object:
+def _to_json(api_object: cdk8s.ApiObject, path: str, option: str) -> object:
     converting = _CONVERTING.get()
     if id(api_object) in converting:
-        raise PrepullerError(
-            option, "an object's manifest depends on the images found in a scope containing it", api_object.node.path
-        )
+        raise PrepullerError(option, "an object's manifest depends on the images found in a scope containing it", path)
     token = _CONVERTING.set(converting | {id(api_object)})
     try:
         return api_object.to_json()
