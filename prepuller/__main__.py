@@ -1,10 +1,5 @@
 """``python -m prepuller``: the same as the ``prepuller`` console script."""
 
-from __future__ import annotations
-
-import sys
-
 from ._cli import main
 
-if __name__ == "__main__":
-    sys.exit(main())
+raise SystemExit(main())

@@ -1,9 +1,7 @@
-"""The ``prepuller`` command: argument parsing and dispatch to one module per subcommand.
+"""The ``prepuller`` command: argument parsing and dispatch only.
 
-Each subcommand lives in ``_cli_<name>.py`` with ``add_parser(subparsers)`` (which registers
-its parser and sets ``run`` as the parser's default ``run``) and ``run(args) -> int``; this
-module only wires them up. argparse (stdlib) is enough for a handful of options and gives
-``--help`` and usage errors (exit 2) for free.
+Each subcommand lives in its own module (``_cli_<name>.py``) exposing
+``add_parser(subparsers) -> None`` and ``run(args) -> int``.
 """
 
 from __future__ import annotations
@@ -12,32 +10,34 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from . import _cli_images
 
 __all__ = ["main"]
 
-#: Subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS = (_cli_images,)
+#: Subcommand name -> its module.
+_COMMANDS: dict[str, ModuleType] = {"images": _cli_images}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``prepuller`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     parser = argparse.ArgumentParser(
         prog="prepuller",
-        description="Tools around the ImagePrepuller cdk8s construct.",
-        epilog="Run 'prepuller COMMAND --help' for the options and exit codes of a command.",
+        description="Pre-pull container images onto every Kubernetes node: tools for the ImagePrepuller construct.",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in _SUBCOMMANDS:
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in _COMMANDS.values():
         module.add_parser(subparsers)
-    args = parser.parse_args(argv)
     try:
-        code: int = args.run(args)
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help (0) and usage errors (2): argparse has printed them
+        return exit.code if isinstance(exit.code, int) else 2
+    try:
+        code: int = _COMMANDS[args.command].run(args)
     except BrokenPipeError:
         # `prepuller images ... | head`: the reader left; not an error worth a traceback.
-        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        # Point stdout at /dev/null so that the interpreter's last flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return code

@@ -91,7 +91,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--count", action="store_true", help="show how many workloads use each image, most used first")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a warning was printed")
-    parser.set_defaults(run=run, parser=parser)
+    parser.set_defaults(images_parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
     paths: list[str] = args.paths
     if not paths:
         if sys.stdin is None or sys.stdin.isatty():
-            args.parser.error("no input: give a PATH, or - and pipe manifests into stdin")
+            args.images_parser.print_usage(sys.stderr)
+            _print_error("no input: give a PATH, or - and pipe manifests into stdin")
+            return 2
         paths = [_STDIN]
     discovery = Discovery()
     warnings: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -368,6 +369,23 @@ def test_usage_errors_exit_2(args: tuple[str, ...], message: str) -> None:
     assert result.stdout == ""
     assert result.stderr.startswith("usage: prepuller")
     assert message in result.stderr
+
+
+def test_no_input_on_a_terminal_is_a_usage_error() -> None:
+    """Without PATH the command reads stdin, unless stdin is a terminal: then it would hang."""
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run(
+            [str(CONSOLE_SCRIPT), "images"], stdin=terminal, capture_output=True, text=True, timeout=60, check=False
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("usage: prepuller images [-h]")
+    assert result.stderr.endswith(
+        "prepuller images: error: no input: give a PATH, or - and pipe manifests into stdin\n"
+    )
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
