@@ -135,7 +135,8 @@ class Discovery:
         self._controllers: dict[_Key, _Key] = {}
         self._present: set[_Key] = set()
         self._guessed: dict[_Key, _Key] = {}
-        self._unnamed = 0
+        # Workloads without a name, with the document each is in ('#' never occurs in a name).
+        self._unnamed: dict[_Key, str] = {}
 
     def add(self, document: object, *, source: str, where: str) -> None:
         """Read one manifest (a ``dict``; anything else is skipped), or a list of them.
@@ -161,7 +162,7 @@ class Discovery:
         key = self._identity(document, kind, where)
         self._present.add(key)
         self._record_controller(document, key)
-        described = f"{where} ({_describe(key)})" if not key[2].startswith("#") else where
+        described = where if key in self._unnamed else f"{where} ({self._describe(key)})"
         spec_path = ".".join(path)
         for image, field_path in _images_of(spec, spec_path):
             try:
@@ -178,7 +179,7 @@ class Discovery:
             entry = found.get(use.reference.identity)
             if entry is None:
                 entry = found[use.reference.identity] = FoundImage(use.reference)
-            workload = _describe(self._root(use.workload))
+            workload = self._describe(self._root(use.workload))
             if workload not in entry.workloads:
                 entry.workloads.append(workload)
             if use.source not in entry.sources:
@@ -202,8 +203,9 @@ class Discovery:
         name = metadata.get("name")
         if not isinstance(name, str) or not name:
             # No name (generateName, a template): a workload of its own, never merged.
-            self._unnamed += 1
-            return (kind, "", f"#{self._unnamed} {where}")
+            key: _Key = (kind, "", f"#{len(self._unnamed) + 1}")
+            self._unnamed[key] = where
+            return key
         return (kind, namespace if isinstance(namespace, str) else "", name)
 
     def _record_controller(self, document: Mapping[str, Any], key: _Key) -> None:
@@ -226,6 +228,12 @@ class Discovery:
             if owner_kind == "ReplicaSet" and isinstance(hash_value, str) and owner_name.endswith(f"-{hash_value}"):
                 self._guessed[parent] = ("Deployment", key[1], owner_name[: -len(hash_value) - 1])
             return
+
+    def _describe(self, key: _Key) -> str:
+        kind, namespace, name = key
+        if key in self._unnamed:
+            return f"{kind} (unnamed) in {self._unnamed[key]}"
+        return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
     def _root(self, key: _Key) -> _Key:
         chain = [key]
@@ -285,10 +293,3 @@ def _images_of(spec: Mapping[str, Any], spec_path: str) -> Iterator[tuple[object
         for index, container in enumerate(containers):
             if isinstance(container, Mapping) and container.get("image") is not None:
                 yield container["image"], f"{spec_path}.{list_name}[{index}].image"
-
-
-def _describe(key: _Key) -> str:
-    kind, namespace, name = key
-    if name.startswith("#"):
-        return f"{kind} (unnamed) in {name.split(' ', 1)[1]}"
-    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
