@@ -8,9 +8,9 @@ it at synth time.
 
 The objects of an ``ImagePrepuller`` are never read: a prepuller's DaemonSet lists the images
 it pulls, its helper and its pause image, and reading them back would feed a prepuller its own
-output (and make two prepullers that read each other's charts recurse forever). A class marks
-itself with the attribute ``HIDES_OWN_OBJECTS`` (the core does not import this module's users,
-so a marker avoids an import cycle).
+output (and make two prepullers that read each other's charts recurse forever). ``ImagePrepuller``
+marks itself with the class attribute named by ``HIDES_OWN_OBJECTS``: a marker rather than an
+``isinstance`` check, because ``_construct`` imports this module.
 """
 
 from __future__ import annotations
