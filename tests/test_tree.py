@@ -40,6 +40,11 @@ def plus_container(image: str) -> kplus.ContainerProps:
     return kplus.ContainerProps(image=image)
 
 
+def plus_stateful_set(scope: Construct, id: str, image: str) -> kplus.StatefulSet:
+    service = kplus.Service(scope, f"{id}-svc", ports=[kplus.ServicePort(port=5432)])
+    return kplus.StatefulSet(scope, id, containers=[plus_container(image)], service=service)
+
+
 def pulled(manifests: list[dict[str, Any]]) -> list[str]:
     """The images a synthesized prepuller pulls (its init containers minus the helper)."""
     return [c["image"] for c in pod_spec(manifests)["initContainers"]][1:]
@@ -95,12 +100,7 @@ def test_typed_bindings(chart: cdk8s.Chart) -> None:
 
 def test_cdk8s_plus_workloads(chart: cdk8s.Chart) -> None:
     kplus.Deployment(chart, "web", containers=[plus_container("nginx:1.25")])
-    kplus.StatefulSet(
-        chart,
-        "db",
-        containers=[plus_container("postgres:16")],
-        service=kplus.Service(chart, "db-svc", ports=[kplus.ServicePort(port=5432)]),
-    )
+    plus_stateful_set(chart, "db", "postgres:16")
     kplus.DaemonSet(chart, "agent", containers=[plus_container("ghcr.io/example/agent:3")])
     kplus.Job(chart, "migrate", containers=[plus_container("migrate:1")])
     kplus.CronJob(chart, "report", schedule=cdk8s.Cron.daily(), containers=[plus_container("report:2")])
@@ -335,12 +335,7 @@ def test_images_from_with_every_kind_validates_strictly() -> None:
     apps, infra = cdk8s.Chart(app, "apps"), cdk8s.Chart(app, "infra")
     kplus.Deployment(apps, "web", containers=[plus_container("nginx:1.25")])
     kplus.DaemonSet(apps, "agent", containers=[plus_container("agent:1")])
-    kplus.StatefulSet(
-        apps,
-        "db",
-        containers=[plus_container("postgres:16")],
-        service=kplus.Service(apps, "db-svc", ports=[kplus.ServicePort(port=5432)]),
-    )
+    plus_stateful_set(apps, "db", "postgres:16")
     kplus.CronJob(apps, "report", schedule=cdk8s.Cron.daily(), containers=[plus_container("report:2")])
     ImagePrepuller(infra, "prepull", images_from=[apps])
     manifests = synth(infra)
