@@ -125,8 +125,14 @@ def run(args: argparse.Namespace) -> int:
         warnings.append("no container images found")
     for warning in warnings:
         print(f"{_PROG}: warning: {warning}", file=sys.stderr)
-    sys.stdout.write(_FORMATS[args.format](found, args.count, paths))
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(_FORMATS[args.format](found, args.count, paths))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader left (`| head`): the command's dispatcher ends quietly
+    except OSError as error:
+        _print_error(f"cannot write the output: {error.strerror}")
+        return 1
     return 1 if args.strict and warnings else 0
 
 
@@ -183,6 +189,8 @@ def _documents(name: str, text: str) -> Iterator[tuple[str, object]]:
     if name.lower().endswith(".json") or (name == _STDIN_NAME and text.lstrip()[:1] in ("{", "[")):
         try:
             document = json.loads(text)
+        except RecursionError:
+            raise _InputError(f"{name}: cannot parse JSON: nested too deeply") from None
         except json.JSONDecodeError as error:
             if name != _STDIN_NAME:
                 raise _InputError(f"{name}:{error.lineno}:{error.colno}: cannot parse JSON: {error.msg}") from None
@@ -228,6 +236,8 @@ def _load_yaml(name: str, text: str, loader_class: Any) -> list[tuple[str, objec
         raise _InputError(_yaml_message(name, error)) from None
     except yaml.YAMLError as error:
         raise _InputError(f"{name}: cannot parse YAML: {' '.join(str(error).split())}") from None
+    except RecursionError:
+        raise _InputError(f"{name}: cannot parse YAML: nested too deeply") from None
     finally:
         loader.dispose()
     return documents

@@ -351,6 +351,29 @@ def test_missing_file_and_not_utf8(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "language"),
+    [("deep.yaml", "a: " + "[" * 5000 + "]" * 5000, "YAML"), ("deep.json", "[" * 100000 + "]" * 100000, "JSON")],
+)
+def test_input_nested_too_deeply(tmp_path: Path, name: str, text: str, language: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    result = run("images", path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"prepuller images: error: {path}: cannot parse {language}: nested too deeply\n"
+
+
+def test_output_that_cannot_be_written() -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [str(CONSOLE_SCRIPT), "images", str(HELM)], stdout=full, stderr=subprocess.PIPE, text=True, check=False
+        )
+    assert (result.returncode, result.stderr) == (
+        1,
+        "prepuller images: error: cannot write the output: No space left on device\n",
+    )
+
+
 # --- usage ------------------------------------------------------------------------------
 
 
