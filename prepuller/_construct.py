@@ -166,9 +166,8 @@ class ImagePrepuller(Construct):
             ),
             produce=self._daemon_set_body,
         )
-        if self._images_from:
-            # App.synth() validates before it writes anything: fail there, not halfway.
-            _tree.check_before_synth(self, self._pulled_references)
+        # App.synth() validates before it writes anything: fail there, not halfway.
+        self._synth_check = _tree.check_before_synth(self, self._pulled_references) if self._images_from else None
 
     # --- public surface -----------------------------------------------------------------
 
@@ -205,6 +204,8 @@ class ImagePrepuller(Construct):
     # --- synthesis ----------------------------------------------------------------------
 
     def _daemon_set_body(self) -> dict[str, Any]:
+        if self._synth_check is not None:
+            self._synth_check.reset()
         references = self._pulled_references()
         selector = {NAME_LABEL: self._name}
         return {

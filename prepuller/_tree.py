@@ -27,7 +27,7 @@ from ._discovery import Discovery
 from ._errors import PrepullerError
 from ._references import ImageReference
 
-__all__ = ["HIDES_OWN_OBJECTS", "check_before_synth", "images_in", "references_in", "scope"]
+__all__ = ["HIDES_OWN_OBJECTS", "SynthCheck", "check_before_synth", "images_in", "references_in", "scope"]
 
 #: The class attribute (set to ``True``) of constructs whose ApiObjects are never read.
 HIDES_OWN_OBJECTS = "_prepuller_hides_own_objects"
@@ -76,26 +76,45 @@ def scope(value: object, option: str) -> Construct:
     return value
 
 
-def check_before_synth(construct: Construct, check: Callable[[], object]) -> None:
+def check_before_synth(construct: Construct, check: Callable[[], object]) -> SynthCheck:
     """Run ``check`` when the app validates its constructs, before ``App.synth()`` writes any file.
 
     A :class:`PrepullerError` it raises fails the synth with its message (cdk8s prefixes the
     construct path); nothing is written to the output directory.
     """
-    construct.node.add_validation(_Check(check))
+    synth_check = SynthCheck(check)
+    construct.node.add_validation(synth_check)
+    return synth_check
 
 
 @jsii.implements(constructs.IValidation)
-class _Check:
+class SynthCheck:
+    """The validation :func:`check_before_synth` adds.
+
+    cdk8s validates the whole app once per ``App.synth()`` and again for every chart it
+    writes (``App._synthChart``), so a check that reads the tree would read it once per chart.
+    A check that passed is therefore remembered until :meth:`reset`, which the construct calls
+    when it produces its manifest (from the tree as it is then, so the output is never stale).
+    A failure is never remembered.
+    """
+
     def __init__(self, check: Callable[[], object]) -> None:
         self._check = check
+        self._passed = False
 
     def validate(self) -> list[str]:
+        if self._passed:
+            return []
         try:
             self._check()
         except PrepullerError as error:
             return [str(error)]
+        self._passed = True
         return []
+
+    def reset(self) -> None:
+        """Check again at the next validation."""
+        self._passed = False
 
 
 def _hides_own_objects(construct: IConstruct) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
-from prepuller import HELPER_IMAGE, PAUSE_IMAGE, ImagePrepuller, PrepullerError, images_in
+from prepuller import HELPER_IMAGE, PAUSE_IMAGE, ImagePrepuller, PrepullerError, _tree, images_in
 from prepuller._manifest import SynthesizedObject
 
 from .conftest import pod_spec, synth, validate_strictly
@@ -341,3 +341,46 @@ def test_images_from_with_every_kind_validates_strictly() -> None:
     manifests = synth(infra)
     assert pulled(manifests) == ["nginx:1.25", "agent:1", "postgres:16", "report:2"]
     validate_strictly(manifests)
+
+
+def test_app_synth_reads_the_tree_twice_whatever_the_number_of_charts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cdk8s validates the whole app once per synth and again per chart written: a passing check
+    is remembered until the DaemonSet is produced, which reads the tree afresh."""
+    reads: list[str] = []
+    real = _tree.references_in
+
+    def counting(scopes: Any, option: str) -> Any:
+        reads.append(option)
+        return real(scopes, option)
+
+    monkeypatch.setattr(_tree, "references_in", counting)
+    app = cdk8s.App(outdir=str(tmp_path / "dist"))
+    charts = [cdk8s.Chart(app, f"apps{i}") for i in range(4)]
+    for i, chart in enumerate(charts):
+        typed_deployment(chart, "web", f"app-{i}:1")
+    ImagePrepuller(cdk8s.Chart(app, "infra"), "prepull", images_from=charts)
+    app.synth()
+    assert reads == ["images_from", "images_from"]
+    assert len(list((tmp_path / "dist").iterdir())) == 5
+    reads.clear()
+    app.synth()  # a second synth checks again
+    assert reads == ["images_from", "images_from"]
+
+
+def test_a_change_after_a_passing_check_is_still_caught() -> None:
+    app = cdk8s.Testing.app()
+    apps, infra = cdk8s.Chart(app, "apps"), cdk8s.Chart(app, "infra")
+    ImagePrepuller(infra, "prepull", images_from=[apps])
+    typed_deployment(apps, "web", "nginx:1")
+    cdk8s.Testing.synth(apps)  # validates the whole app: the prepuller's check passes
+    typed_deployment(apps, "bad", "Nginx:1")
+    expected = (
+        "images_from: apps/bad (Deployment apps-bad-c813557a): spec.template.spec.containers[0].image: "
+        "is not a valid image reference: the repository path must be lowercase (got 'Nginx:1')"
+    )
+    with pytest.raises(RuntimeError, match=re.escape(expected)):
+        cdk8s.Testing.synth(infra)
+    with pytest.raises(RuntimeError, match=re.escape(f"[infra/prepull] {expected}")):
+        cdk8s.Testing.synth(infra)  # the failure was not remembered as a pass: validation fails now
