@@ -11,7 +11,7 @@ from typing import Any, Never
 import cdk8s
 from constructs import Construct
 
-from . import _groups, _keep, _scheduling, _validation
+from . import _groups, _keep, _scheduling, _tree, _validation
 from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, MODES, NAME_LABEL, PAUSE_IMAGE
 from ._docker import DockerSettings, docker_pod_annotations, docker_pod_spec, host_path
 from ._errors import PrepullerError
@@ -35,9 +35,15 @@ class ImagePrepuller(Construct):
     Args:
         scope: the construct (usually a ``cdk8s.Chart``) to define this in.
         id: the construct id; also the default ``name``.
-        images: the image references to pull, in order. Required, not empty. Duplicates
-            (``busybox`` and ``docker.io/library/busybox:latest``) are pulled once, as the
-            first one is written.
+        images: the image references to pull, in order. Required, not empty, unless
+            ``images_from`` is given. Duplicates (``busybox`` and
+            ``docker.io/library/busybox:latest``) are pulled once, as the first one is written.
+        images_from: constructs (charts, the app, any construct) whose workloads' images are
+            pulled too, after ``images``: the images of every pod spec below them, found with
+            :func:`prepuller.images_in` when the app is synthesized, so constructs added after
+            this one are seen. The objects of any ``ImagePrepuller`` are never read. Default:
+            none. Synth fails with a ``PrepullerError`` naming ``images_from`` if no image
+            results at all, or naming the construct path if an image found is invalid.
         name: the DaemonSet's name and the ``name=`` label of its pods. Default: ``id``
             (which must then be a DNS-1123 label).
         namespace: where the DaemonSet goes. Default: the chart's namespace (none: the one
@@ -94,12 +100,16 @@ class ImagePrepuller(Construct):
         PrepullerError: any invalid option, naming it and quoting the value.
     """
 
+    #: images_in() and images_from never read a prepuller's own objects (_tree.HIDES_OWN_OBJECTS).
+    _prepuller_hides_own_objects = True
+
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        images: Sequence[str],
+        images: Sequence[str] | None = None,
+        images_from: Sequence[Construct] | None = None,
         name: str | None = None,
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
@@ -125,8 +135,13 @@ class ImagePrepuller(Construct):
         _reject_unknown(unknown)
         # Validate everything before the construct joins the tree, so that a bad option
         # leaves no half-built prepuller behind to be synthesized.
+        self._images_from = (
+            _validation.sequence(images_from, "images_from", _tree.scope) if images_from is not None else []
+        )
+        if images is None and not self._images_from:
+            raise PrepullerError("images", "is required (a list of image references), unless images_from is given")
         self._references: list[ImageReference] = _validation.sequence(
-            images, "images", parse_reference, allow_empty=False
+            images if images is not None else [], "images", parse_reference, allow_empty=bool(self._images_from)
         )
         resolved_name = _validation.dns_label(
             name if name is not None else id, "name" if name is not None else "name (defaults to the construct id)"
@@ -164,7 +179,11 @@ class ImagePrepuller(Construct):
         if self._docker is not None and keep_images is True:
             raise PrepullerError("keep_images", "applies only to mode 'kubelet' (mode is 'docker')", keep_images)
         self._keep_resources = _keep.keep_resources(keep_images, keep_resources)
-        self._parallel_pulls = _groups.parallel_pulls(parallel_pulls, len(unique_references(self._references)))
+        self._parallel_pulls = _groups.parallel_pulls(
+            parallel_pulls,
+            # Images found at synth are not known yet: then any K >= 1 is accepted.
+            None if self._images_from else len(unique_references(self._references)),
+        )
         daemon_set_names = [
             _groups.daemon_set_name(resolved_name, group, self._parallel_pulls)
             for group in range(1, self._parallel_pulls + 1)
@@ -200,6 +219,8 @@ class ImagePrepuller(Construct):
             )
             for group, daemon_set_name in enumerate(daemon_set_names, start=1)
         ]
+        # App.synth() validates before it writes anything: fail there, not halfway.
+        self._synth_check = _tree.check_before_synth(self, self._pulled_references) if self._images_from else None
 
     # --- public surface -----------------------------------------------------------------
 
@@ -215,8 +236,9 @@ class ImagePrepuller(Construct):
 
     @property
     def images(self) -> list[str]:
-        """The images that will be pulled, de-duplicated, in order, as written."""
-        return [reference.text for reference in unique_references(self._references)]
+        """The images that will be pulled, de-duplicated, in order, as written; those of
+        ``images_from`` as found at the time of the call."""
+        return [reference.text for reference in self._pulled_references(require=False)]
 
     @property
     def daemon_set(self) -> cdk8s.ApiObject:
@@ -252,7 +274,9 @@ class ImagePrepuller(Construct):
     # --- synthesis ----------------------------------------------------------------------
 
     def _daemon_set_body(self, group: int) -> dict[str, Any]:
-        references = unique_references(self._references)
+        if self._synth_check is not None:
+            self._synth_check.reset()
+        references = self._pulled_references()
         if self._parallel_pulls > 1:
             # Grouped at synth: images may be added after construction.
             references = _groups.split(references, self._parallel_pulls)[group - 1]
@@ -282,6 +306,16 @@ class ImagePrepuller(Construct):
                 },
             }
         }
+
+    def _pulled_references(self, *, require: bool = True) -> list[ImageReference]:
+        references = list(self._references)
+        if self._images_from:
+            references += _tree.references_in(self._images_from, "images_from")
+        unique = unique_references(references)
+        if require and not unique:
+            searched = ", ".join(repr(scope.node.path or "<app>") for scope in self._images_from)
+            raise PrepullerError("images_from", f"found no container images below {searched}, and images is empty")
+        return unique
 
 
 def _reject_unknown(unknown: Mapping[str, object]) -> None:
