@@ -45,6 +45,9 @@ e2e: setup
 ## Benchmarks (not tests): synth time and memory, end-to-end pull times.
 bench: setup
 	$(PY) benchmarks/synth.py
+	$(PY) benchmarks/grouping.py
+	$(PY) benchmarks/discovery.py
+	$(PY) benchmarks/status.py
 
 ## Regenerate imports/ offline from the schema kubernetes-validate ships.
 imports: setup

@@ -8,7 +8,8 @@ For N = 1, 10, 100 and 1000 images it measures, each case in a fresh process:
 
 Time is the median of several repeats inside the process (imports and the jsii runtime's
 start are not timed: they are the same for every cdk8s app). Peak memory is the high-water
-RSS of the Python process plus the jsii node process. Run: ``make bench`` or
+RSS of the Python process plus the jsii node process. It then prints the pod's effective
+resource request per node for 1, 10 and 50 images (``footprint.py``). Run: ``make bench`` or
 ``.venv/bin/python benchmarks/synth.py [--repeats 5]``.
 """
 
@@ -26,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from tabulate import tabulate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import footprint  # noqa: E402  (the sibling script, for its table)
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1, 10, 100, 1000)
@@ -148,7 +152,9 @@ def main() -> None:
         "memory vs bare",
     ]
     print(tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True))
-    print("\nGoal: time <= 1.1x the bare-cdk8s floor at 100 images, <= 1.5x at 1000.")
+    print("\nGoal: time <= 1.1x the bare-cdk8s floor at 100 images, <= 1.5x at 1000.\n")
+    print("Effective resource request per node (from synthesized manifests; benchmarks/footprint.py):\n")
+    footprint.main()
 
 
 if __name__ == "__main__":
