@@ -29,7 +29,7 @@ from typing import Any
 from tabulate import tabulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import footprint  # noqa: E402  (the sibling script, for its table)
+import footprint  # the sibling script, for its table
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1, 10, 100, 1000)
