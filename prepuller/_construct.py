@@ -9,8 +9,8 @@ from typing import Any, Never
 import cdk8s
 from constructs import Construct
 
-from . import _scheduling, _validation
-from ._defaults import HELPER_IMAGE, NAME_LABEL, PAUSE_IMAGE
+from . import _refresh, _scheduling, _taint, _validation
+from ._defaults import HELPER_IMAGE, KUBECTL_IMAGE, NAME_LABEL, PAUSE_IMAGE
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
 from ._pods import PodSettings, kubelet_pod_spec
@@ -61,6 +61,19 @@ class ImagePrepuller(Construct):
             pod to run inside every listed image. Default: ``docker.io/library/busybox:1.37.0-musl``.
         max_unavailable: how many nodes' pods a rolling update may replace at once: a
             number or a percentage. Default: ``"100%"`` (all at once: the pods serve nothing).
+        refresh_schedule: a cron schedule (5 fields, ``"0 4 * * *"``, or ``@daily``,
+            ``@weekly``, ...) on which a CronJob restarts the DaemonSet(s) as ``kubectl rollout
+            restart`` does, so that mutable tags are pulled again; it comes with its own
+            ServiceAccount, Role (``get`` and ``patch`` on these DaemonSets only) and
+            RoleBinding, all named ``<name>-refresh``. Default: none, and none of it is emitted.
+        startup_taint: the key of a ``NoSchedule`` taint that new nodes register with; the
+            pods tolerate it and, once every image is pulled, remove exactly that taint from
+            their node, so that user pods land only on nodes that have the images. Adds a
+            ServiceAccount ``<name>-untaint`` and a ClusterRole(Binding)
+            ``prepuller:<namespace>:<name>-untaint`` (``get`` and ``patch`` on nodes); needs a
+            namespace (this option's or the chart's). Default: none.
+        kubectl_image: the image (with ``/bin/kubectl``) the refresh CronJob and the taint
+            removal run. Default: ``registry.k8s.io/kubectl:v1.33.9``.
 
     Raises:
         PrepullerError: any invalid option, naming it and quoting the value.
@@ -86,6 +99,9 @@ class ImagePrepuller(Construct):
         pause_image: str = PAUSE_IMAGE,
         helper_image: str = HELPER_IMAGE,
         max_unavailable: int | str = "100%",
+        refresh_schedule: str | None = None,
+        startup_taint: str | None = None,
+        kubectl_image: str = KUBECTL_IMAGE,
         **unknown: Never,
     ) -> None:
         _reject_unknown(unknown)
@@ -125,6 +141,18 @@ class ImagePrepuller(Construct):
         self._max_unavailable = _validation.int_or_percent(max_unavailable, "max_unavailable")
         extra_labels = _validation.label_map(labels or {}, "labels")
         self._annotations = _validation.annotation_map(annotations or {}, "annotations")
+        self._refresh_schedule = _refresh.schedule(refresh_schedule) if refresh_schedule is not None else None
+        if self._refresh_schedule is not None:
+            _refresh.refresh_name(resolved_name)  # fails now, not at synth, when the name is too long
+        self._startup_taint = _taint.taint_key(startup_taint) if startup_taint is not None else None
+        if self._startup_taint is not None and resolved_namespace is None:
+            raise PrepullerError(
+                "startup_taint",
+                "needs a namespace (set namespace= or the chart's namespace): the ClusterRoleBinding must name "
+                "the namespace of the ServiceAccount",
+                startup_taint,
+            )
+        self._kubectl_image = parse_reference(kubectl_image, "kubectl_image")
         _check_unique(scope, resolved_namespace, resolved_name)
 
         super().__init__(scope, id)
@@ -151,6 +179,28 @@ class ImagePrepuller(Construct):
             ),
             produce=self._daemon_set_body,
         )
+        # Labels of the helper objects: not the pods' name= label, which selects prepuller pods.
+        helper_labels = {key: value for key, value in self._labels.items() if key != NAME_LABEL}
+        if self._refresh_schedule is not None:
+            _refresh.add_refresh(
+                self,
+                name=resolved_name,
+                namespace=namespace,
+                labels={**helper_labels, "app.kubernetes.io/component": "refresh"},
+                cron=self._refresh_schedule,
+                kubectl_image=self._kubectl_image,
+                image_pull_policy=self._pod_settings.image_pull_policy,
+                daemon_set_names=lambda: [ds.metadata.name or "" for ds in self.daemon_sets],
+            )
+        if self._startup_taint is not None:
+            assert resolved_namespace is not None
+            _taint.add_untaint_rbac(
+                self,
+                name=resolved_name,
+                namespace=resolved_namespace,
+                explicit_namespace=namespace,
+                labels={**helper_labels, "app.kubernetes.io/component": "startup-taint"},
+            )
 
     # --- public surface -----------------------------------------------------------------
 
@@ -168,6 +218,11 @@ class ImagePrepuller(Construct):
     def images(self) -> list[str]:
         """The images that will be pulled, de-duplicated, in order, as written."""
         return [reference.text for reference in unique_references(self._references)]
+
+    @property
+    def daemon_sets(self) -> list[cdk8s.ApiObject]:
+        """Every DaemonSet of this prepuller (one per group of parallel pulls)."""
+        return [self._daemon_set]
 
     @property
     def daemon_set(self) -> cdk8s.ApiObject:
@@ -200,10 +255,21 @@ class ImagePrepuller(Construct):
                         "labels": self._labels,
                         **({"annotations": self._annotations} if self._annotations else {}),
                     },
-                    "spec": kubelet_pod_spec(self._pod_settings, references),
+                    "spec": self._with_startup_taint(kubelet_pod_spec(self._pod_settings, references)),
                 },
             }
         }
+
+    def _with_startup_taint(self, pod_spec: dict[str, Any]) -> dict[str, Any]:
+        if self._startup_taint is None:
+            return pod_spec
+        return _taint.with_untaint(
+            pod_spec,
+            name=self._name,
+            key=self._startup_taint,
+            image=self._kubectl_image,
+            image_pull_policy=self._pod_settings.image_pull_policy,
+        )
 
 
 def _reject_unknown(unknown: Mapping[str, object]) -> None:
@@ -244,4 +310,7 @@ _OPTIONS = (
     "pause_image",
     "helper_image",
     "max_unavailable",
+    "refresh_schedule",
+    "startup_taint",
+    "kubectl_image",
 )

@@ -20,3 +20,20 @@ RUN_AS_UID = 65534
 #: Label every prepuller pod carries with the prepuller's name, as the Helm chart did
 #: (``kubectl get pods -lname=prepull``).
 NAME_LABEL = "name"
+
+#: The image the refresh CronJob and the startup-taint remover run ``kubectl`` from: the
+#: Kubernetes project's own distroless image (``/bin/kubectl``, no shell), the same
+#: release as the kubectl 1.33.9 binary the tests run (tests/support/kubectl.py).
+KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.33.9"
+
+#: Path of kubectl inside ``KUBECTL_IMAGE``.
+KUBECTL_BINARY = "/bin/kubectl"
+
+#: Resources of every container that runs kubectl. Measured: kubectl 1.33 peaks at
+#: 48 MiB RSS for ``get``/``patch``/``rollout restart`` against a small API server
+#: (tests/support/apiserver.py); discovery grows with the number of API resources (CRDs),
+#: hence a limit well above that. They run for seconds, once per node or per refresh.
+KUBECTL_RESOURCES: dict[str, dict[str, str]] = {
+    "requests": {"cpu": "10m", "memory": "64Mi"},
+    "limits": {"memory": "256Mi"},
+}
