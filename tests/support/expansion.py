@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["expand", "container_env"]
+__all__ = ["container_env", "expand"]
 
 
 def expand(text: str, env: Mapping[str, str]) -> str:
@@ -21,7 +21,7 @@ def expand(text: str, env: Mapping[str, str]) -> str:
         if text[cursor] == "$" and cursor + 1 < len(text):
             out.append(text[checkpoint:cursor])
             read, is_var, advance = _read_name(text[cursor + 1 :])
-            out.append((env[read] if read in env else f"$({read})") if is_var else read)
+            out.append(env.get(read, f"$({read})") if is_var else read)
             cursor += advance
             checkpoint = cursor + 1
         cursor += 1
