@@ -10,6 +10,8 @@ from typing import Any
 
 import cdk8s
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prepuller import ImagePrepuller, PrepullerError
 from prepuller._defaults import KUBECTL_BINARY, KUBECTL_IMAGE
@@ -310,3 +312,43 @@ def test_a_failed_restart_exits_non_zero_for_the_job_to_retry(tmp_path: Path) ->
         second = run_kubectl(cron_job_argv(manifests), server, tmp_path)  # what the Job's next pod does
         assert second.returncode == 0, second.stderr
         assert RESTART_ANNOTATION in server.get(path)["spec"]["template"]["metadata"]["annotations"]
+
+
+# --- properties ----------------------------------------------------------------------------
+
+_FIELD_BOUNDS = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 6)]
+
+
+@st.composite
+def _field(draw: st.DrawFn, low: int, high: int) -> str:
+    def one() -> str:
+        kind = draw(st.sampled_from(["number", "range", "star", "step"]))
+        a = draw(st.integers(low, high))
+        if kind == "number":
+            return str(a)
+        if kind == "star":
+            return "*"
+        b = draw(st.integers(a, high))
+        if kind == "range":
+            return f"{a}-{b}"
+        return f"{draw(st.sampled_from(['*', f'{a}-{b}', str(a)]))}/{draw(st.integers(1, high + 1))}"
+
+    return ",".join(one() for _ in range(draw(st.integers(1, 3))))
+
+
+@given(st.tuples(*(_field(low, high) for low, high in _FIELD_BOUNDS)))
+@settings(max_examples=200, deadline=None)
+def test_every_schedule_of_in_range_fields_is_accepted(fields: tuple[str, ...]) -> None:
+    text = " ".join(fields)
+    assert schedule(text) == text
+
+
+@given(st.integers(0, 4), st.integers(60, 10_000) | st.integers(-1000, -1))
+@settings(max_examples=100, deadline=None)
+def test_a_number_out_of_its_fields_range_is_refused(position: int, offset: int) -> None:
+    low, high = _FIELD_BOUNDS[position]
+    number = high + offset if offset > 0 else low + offset
+    fields = ["*"] * 5
+    fields[position] = str(number)
+    with pytest.raises(PrepullerError, match=r"is invalid: "):
+        schedule(" ".join(fields))
