@@ -114,3 +114,16 @@ def test_kubelet_expansion() -> None:
         ]
     }
     assert container_env(container, {"spec.nodeName": "n"}) == {"NODE_NAME": "n", "GREETING": "hello n"}
+
+
+def test_collections_list_the_objects_directly_under_them() -> None:
+    server = StubApiServer(require_token=False)
+    server.add_node("b")
+    server.add_node("a")
+    server.add_daemon_set("x", "apps")
+    headers = {"authorization": "Bearer prepuller-test-token"}
+    code, body = server.handle("GET", "/api/v1/nodes", headers, b"")
+    assert (code, body["kind"]) == (200, "NodeList")
+    assert [item["metadata"]["name"] for item in body["items"]] == ["a", "b"]
+    code, body = server.handle("GET", "/apis/apps/v1/namespaces/apps/daemonsets", headers, b"")
+    assert (code, body["kind"], len(body["items"])) == (200, "DaemonSetList", 1)

@@ -418,3 +418,29 @@ def test_the_script_refuses_a_key_that_is_not_a_taint_key(tmp_path: Path, contai
         assert result.returncode == 2
         assert result.stderr == f"prepuller: TAINT_KEY '{key}' is not a taint key\n"
         assert server.requests == []
+
+
+@pytest.mark.slow
+def test_the_documented_recovery_command_untaints_every_node(tmp_path: Path) -> None:
+    """docs/refresh-and-taint.md: `kubectl taint nodes --all <key>:NoSchedule-` after the
+    prepuller is gone. It untaints every node that has the taint, leaves other taints alone,
+    and exits 1 with 'not found' for nodes without it (expected, and documented)."""
+    with running_api_server() as server:
+        server.add_node("node-1", [OTHERS[0], OURS])
+        server.add_node("node-2", [OURS])
+        server.add_node("node-3", [OTHERS[0]])
+        config = server.write_kubeconfig(tmp_path / "kubeconfig")
+        result = subprocess.run(
+            [str(kubectl_binary()), "taint", "nodes", "--all", f"{KEY}:NoSchedule-"],
+            capture_output=True,
+            text=True,
+            env={"KUBECONFIG": str(config), "HOME": str(tmp_path / "no-home")},
+        )
+        assert result.returncode == 1
+        assert result.stdout == "node/node-1 untainted\nnode/node-2 untainted\n"
+        assert f'taint "{KEY}:NoSchedule" not found' in result.stderr
+        assert [server.get(f"/api/v1/nodes/node-{n}")["spec"].get("taints", []) for n in (1, 2, 3)] == [
+            [OTHERS[0]],
+            [],
+            [OTHERS[0]],
+        ]

@@ -253,7 +253,11 @@ class StubApiServer:
 
     def unanswered(self) -> list[Recorded]:
         """Requests for paths the server does not know: each is a gap in this stub."""
-        return [r for r in self.requests if r.path not in _DISCOVERY and r.path not in self.objects]
+        return [
+            r
+            for r in self.requests
+            if r.path not in _DISCOVERY and r.path not in self.objects and not _is_collection(r.path)
+        ]
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default", token: str = TOKEN) -> Path:
         """A kubeconfig for this server: its CA when on HTTPS, a bearer token, one context."""
@@ -295,6 +299,8 @@ class StubApiServer:
             return _status(failure.status, failure.message)
         if method == "GET" and path in _DISCOVERY:
             return 200, _DISCOVERY[path]
+        if method == "GET" and path not in self.objects and _is_collection(path):
+            return 200, self._list(path)
         if path not in self.objects:
             return _status(404, f"{path} not found")
         if method == "GET":
@@ -302,6 +308,24 @@ class StubApiServer:
         if method == "PATCH":
             return self._patch(path, headers.get("content-type", ""), body)
         return _status(405, f"{method} is not served by the stub")
+
+    def _list(self, collection: str) -> dict[str, Any]:
+        """A ``<Kind>List`` of the objects directly under ``collection`` (no selectors)."""
+        with self._lock:
+            items = [
+                copy.deepcopy(obj) for path, obj in sorted(self.objects.items()) if path.rsplit("/", 1)[0] == collection
+            ]
+            version = str(self._resource_version)
+        kind = next(
+            (r["kind"] for r in _CORE_RESOURCES + _APPS_RESOURCES if r["name"] == collection.rsplit("/", 1)[-1]), ""
+        )
+        api_version = "v1" if collection.startswith("/api/v1") else "apps/v1"
+        return {
+            "kind": f"{kind}List",
+            "apiVersion": api_version,
+            "metadata": {"resourceVersion": version},
+            "items": items,
+        }
 
     def _patch(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
         try:
@@ -335,6 +359,13 @@ class StubApiServer:
             updated["metadata"]["resourceVersion"] = str(self._resource_version)
             self.objects[path] = updated
             return 200, copy.deepcopy(updated)
+
+
+def _is_collection(path: str) -> bool:
+    """``/api/v1/nodes``, ``/apis/apps/v1/namespaces/<ns>/daemonsets`` and the like."""
+    parts = path.strip("/").split("/")
+    names = {r["name"] for r in _CORE_RESOURCES + _APPS_RESOURCES}
+    return bool(parts) and parts[-1] in names
 
 
 def _merge(target: Any, patch: Any) -> Any:
