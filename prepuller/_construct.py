@@ -190,6 +190,7 @@ class ImagePrepuller(Construct):
                 cron=self._refresh_schedule,
                 kubectl_image=self._kubectl_image,
                 image_pull_policy=self._pod_settings.image_pull_policy,
+                image_pull_secrets=self._pod_settings.image_pull_secrets,
                 daemon_set_names=lambda: [ds.metadata.name or "" for ds in self.daemon_sets],
             )
         if self._startup_taint is not None:

@@ -154,6 +154,7 @@ def add_refresh(
     cron: str,
     kubectl_image: ImageReference,
     image_pull_policy: str | None,
+    image_pull_secrets: list[str],
     daemon_set_names: Callable[[], list[str]],
 ) -> list[cdk8s.ApiObject]:
     """Define the refresh objects in ``scope``; returns them (ServiceAccount, Role,
@@ -166,6 +167,7 @@ def add_refresh(
         cron: a schedule already checked by :func:`schedule`.
         kubectl_image: the image holding ``/bin/kubectl``.
         image_pull_policy: as for every prepuller container; ``None`` for Kubernetes' default.
+        image_pull_secrets: as for the prepuller's pods (a mirrored kubectl image may need them).
         daemon_set_names: the DaemonSets to restart, read at synth time.
     """
     object_name = refresh_name(name)
@@ -208,7 +210,9 @@ def add_refresh(
         api_version="batch/v1",
         kind="CronJob",
         metadata=metadata(),
-        produce=lambda: _cron_job_body(object_name, labels, cron, kubectl_image, image_pull_policy, daemon_set_names()),
+        produce=lambda: _cron_job_body(
+            object_name, labels, cron, kubectl_image, image_pull_policy, image_pull_secrets, daemon_set_names()
+        ),
     )
     return [account, role, binding, cron_job]
 
@@ -234,6 +238,7 @@ def _cron_job_body(
     cron: str,
     image: ImageReference,
     image_pull_policy: str | None,
+    image_pull_secrets: list[str],
     daemon_sets: list[str],
 ) -> dict[str, Any]:
     container = {
@@ -251,6 +256,9 @@ def _cron_job_body(
         "automountServiceAccountToken": True,  # the only prepuller pod that talks to the API by default
         "enableServiceLinks": False,
         "restartPolicy": "Never",
+        # The kubectl image is built for Linux only.
+        "nodeSelector": {"kubernetes.io/os": "linux"},
+        "imagePullSecrets": [{"name": secret} for secret in image_pull_secrets] or None,
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": RUN_AS_UID,

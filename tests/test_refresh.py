@@ -352,3 +352,51 @@ def test_a_number_out_of_its_fields_range_is_refused(position: int, offset: int)
     fields[position] = str(number)
     with pytest.raises(PrepullerError, match=r"is invalid: "):
         schedule(" ".join(fields))
+
+
+def test_the_cron_job_pod_runs_on_linux_with_the_pull_secrets() -> None:
+    pod = by_kind(refreshed(image_pull_secrets=["mirror"]), "CronJob")["spec"]["jobTemplate"]["spec"]["template"]
+    assert pod["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert pod["spec"]["imagePullSecrets"] == [{"name": "mirror"}]
+    assert "imagePullSecrets" not in by_kind(refreshed(), "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+class _TwoDaemonSets(ImagePrepuller):
+    """Stands in for parallel_pulls (another branch): daemon_sets returns two objects."""
+
+    @property
+    def daemon_sets(self) -> list[cdk8s.ApiObject]:
+        second = self.node.try_find_child("Second")
+        if second is None:
+            second = cdk8s.ApiObject(
+                self, "Second", api_version="apps/v1", kind="DaemonSet", metadata={"name": "prepull-2"}
+            )
+        return [*super().daemon_sets, cdk8s.ApiObject.of(second)]
+
+
+def several() -> list[dict[str, Any]]:
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "test", namespace="apps")
+    _TwoDaemonSets(chart, "prepull", images=["nginx:1.25"], refresh_schedule="@daily")
+    return synth(chart)
+
+
+def test_every_daemon_set_is_named_in_the_role_and_restarted() -> None:
+    manifests = several()
+    assert by_kind(manifests, "Role")["rules"][0]["resourceNames"] == ["prepull", "prepull-2"]
+    assert container_of(by_kind(manifests, "CronJob"))["args"] == [
+        "rollout",
+        "restart",
+        "daemonset/prepull",
+        "daemonset/prepull-2",
+    ]
+
+
+@pytest.mark.slow
+def test_every_daemon_set_is_restarted_for_real(tmp_path: Path) -> None:
+    with running_api_server() as server:
+        paths = [server.add_daemon_set(name, "apps") for name in ("prepull", "prepull-2")]
+        result = run_kubectl(cron_job_argv(several()), server, tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert [p["path"] for p in patches_of(server)] == paths
+        for path in paths:
+            assert RESTART_ANNOTATION in server.get(path)["spec"]["template"]["metadata"]["annotations"]
