@@ -127,3 +127,21 @@ def test_collections_list_the_objects_directly_under_them() -> None:
     assert [item["metadata"]["name"] for item in body["items"]] == ["a", "b"]
     code, body = server.handle("GET", "/apis/apps/v1/namespaces/apps/daemonsets", headers, b"")
     assert (code, body["kind"], len(body["items"])) == (200, "DaemonSetList", 1)
+
+
+@pytest.mark.slow
+def test_over_plain_http_kubectl_sends_no_token_so_the_default_is_tls(tmp_path: Path) -> None:
+    """Why running_api_server() serves HTTPS by default: client-go drops the bearer token
+    on plain HTTP, so an HTTP stub could not check authentication at all."""
+    with running_api_server(tls=False) as server:
+        server.add_node("node-1")
+        config = server.write_kubeconfig(tmp_path / "config")
+        result = subprocess.run(
+            [str(kubectl_support.kubectl_binary()), "get", "node", "node-1", "-o", "name"],
+            capture_output=True,
+            text=True,
+            env={"KUBECONFIG": str(config), "HOME": str(tmp_path / "home")},
+        )
+        assert result.returncode == 0, result.stderr
+        assert server.url.startswith("http://")
+        assert server.requests and all("authorization" not in r.headers for r in server.requests)
