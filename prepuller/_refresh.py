@@ -70,7 +70,7 @@ def schedule(value: object, option: str = "refresh_schedule") -> str:
     if not isinstance(value, str):
         raise PrepullerError(option, "must be a cron schedule string such as '0 4 * * *'", value)
     text = value.strip()
-    if text.lower() in _DESCRIPTORS:
+    if text in _DESCRIPTORS:  # lowercase only, as robfig/cron matches them
         return text
     fields = text.split()
     if len(fields) != len(_FIELDS):

@@ -186,6 +186,9 @@ def test_extra_whitespace_is_normalised() -> None:
          "day-of-week) such as '0 4 * * *', or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, "
          "@hourly (got '@every 1h')"),
         (4, "refresh_schedule: must be a cron schedule string such as '0 4 * * *' (got 4)"),
+        ("@DAILY", "refresh_schedule: must be a cron schedule of 5 fields (minute hour day-of-month month "
+         "day-of-week) such as '0 4 * * *', or one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, "
+         "@hourly (got '@DAILY')"),
     ],
 )  # fmt: skip
 def test_invalid_schedules_fail_at_construction(chart: cdk8s.Chart, value: Any, message: str) -> None:
