@@ -265,11 +265,7 @@ class ImagePrepuller(Construct):
         if self._startup_taint is None:
             return pod_spec
         return _taint.with_untaint(
-            pod_spec,
-            name=self._name,
-            key=self._startup_taint,
-            image=self._kubectl_image,
-            image_pull_policy=self._pod_settings.image_pull_policy,
+            pod_spec, settings=self._pod_settings, name=self._name, key=self._startup_taint, image=self._kubectl_image
         )
 
 

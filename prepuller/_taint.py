@@ -43,7 +43,16 @@ from . import _validation
 from ._defaults import KUBECTL_BINARY, KUBECTL_RESOURCES
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
-from ._pods import TOOLS_BINARY, TOOLS_MOUNT, TOOLS_VOLUME, node_name_env, restricted_container_security
+from ._pods import (
+    TOOLS_BINARY,
+    TOOLS_MOUNT,
+    TOOLS_VOLUME,
+    PodSettings,
+    helper_container,
+    node_name_env,
+    restricted_container_security,
+    tools_volume,
+)
 from ._references import ImageReference
 
 __all__ = [
@@ -51,6 +60,7 @@ __all__ = [
     "UNTAINT_SCRIPT",
     "add_untaint_rbac",
     "cluster_role_name",
+    "refuse_parallel_pulls",
     "taint_key",
     "with_untaint",
 ]
@@ -198,16 +208,40 @@ def token_volume() -> dict[str, Any]:
 
 
 def with_untaint(
-    pod_spec: Mapping[str, Any], *, name: str, key: str, image: ImageReference, image_pull_policy: str | None
+    pod_spec: Mapping[str, Any], *, settings: PodSettings, name: str, key: str, image: ImageReference
 ) -> dict[str, Any]:
     """``pod_spec`` (one whose init containers pull the images) with the toleration, the
-    untaint init container last, its token volume and the ServiceAccount."""
+    untaint init container last, its token volume and the ServiceAccount.
+
+    A pod without the shared tools volume (the Docker-socket mode's) gets it, and the
+    helper init container that fills it, just before the untaint container."""
     spec = dict(pod_spec)
+    volumes = list(spec.get("volumes") or [])
+    init = list(spec.get("initContainers") or [])
+    if not any(volume["name"] == TOOLS_VOLUME for volume in volumes):
+        volumes.append(tools_volume())
+        init.append(helper_container(settings))
     spec["serviceAccountName"] = service_account_name(name)
     spec["tolerations"] = [*(spec.get("tolerations") or []), toleration(key)]
-    spec["volumes"] = [*(spec.get("volumes") or []), token_volume()]
-    spec["initContainers"] = [*(spec.get("initContainers") or []), untaint_container(key, image, image_pull_policy)]
+    spec["volumes"] = [*volumes, token_volume()]
+    spec["initContainers"] = [*init, untaint_container(key, image, settings.image_pull_policy)]
     return spec
+
+
+def refuse_parallel_pulls(key: str, parallel_pulls: int) -> None:
+    """``startup_taint`` needs every image of a node pulled by one pod: with K DaemonSets,
+    the first group to finish would open the node while the others still pull.
+
+    Raises:
+        PrepullerError: ``parallel_pulls`` is more than 1.
+    """
+    if parallel_pulls > 1:
+        raise PrepullerError(
+            "startup_taint",
+            f"cannot be combined with parallel_pulls={parallel_pulls}: each DaemonSet's pods would "
+            "remove the taint as soon as their own group of images is pulled",
+            key,
+        )
 
 
 class _ClusterScoped(SynthesizedObject):

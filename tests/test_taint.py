@@ -13,8 +13,9 @@ import pytest
 
 from prepuller import ImagePrepuller, PrepullerError
 from prepuller._defaults import KUBECTL_BINARY
-from prepuller._pods import TOOLS_BINARY
-from prepuller._taint import TOKEN_MOUNT, UNTAINT_CONTAINER, UNTAINT_SCRIPT
+from prepuller._pods import TOOLS_BINARY, PodSettings
+from prepuller._references import parse_reference
+from prepuller._taint import TOKEN_MOUNT, UNTAINT_CONTAINER, UNTAINT_SCRIPT, refuse_parallel_pulls, with_untaint
 from tests.conftest import only, pod_spec, synth, validate_strictly
 from tests.support.apiserver import StubApiServer, running_api_server
 from tests.support.expansion import container_env, expand
@@ -444,3 +445,43 @@ def test_the_documented_recovery_command_untaints_every_node(tmp_path: Path) -> 
             [],
             [OTHERS[0]],
         ]
+
+
+# --- other pod shapes ----------------------------------------------------------------------
+
+
+def _settings() -> PodSettings:
+    """The validated pod settings of a default prepuller (robust to new PodSettings fields)."""
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "test", namespace="x")
+    settings: PodSettings = ImagePrepuller(chart, "prepull", images=["nginx:1.25"])._pod_settings
+    return settings
+
+
+def test_a_pod_without_the_tools_volume_gets_it_and_the_helper_before_the_untaint_step() -> None:
+    """The Docker-socket mode's pod: one `prepull` init container, no shared busybox."""
+    docker_like = {
+        "volumes": [{"name": "docker-socket", "hostPath": {"path": "/var/run", "type": "Directory"}}],
+        "initContainers": [{"name": "prepull", "image": "docker:cli"}],
+        "containers": [{"name": "pause", "image": "registry.k8s.io/pause:3.10"}],
+    }
+    image = parse_reference("registry.k8s.io/kubectl:v1.33.9", "kubectl_image")
+    spec = with_untaint(docker_like, settings=_settings(), name="prepull", key=KEY, image=image)
+    assert [c["name"] for c in spec["initContainers"]] == ["prepull", "prepuller-tools", UNTAINT_CONTAINER]
+    assert [v["name"] for v in spec["volumes"]] == ["docker-socket", "prepuller-tools", "prepuller-api-access"]
+    assert docker_like["initContainers"] == [{"name": "prepull", "image": "docker:cli"}]  # not modified
+
+
+def test_a_pod_with_the_tools_volume_gets_no_second_helper() -> None:
+    spec = pod_spec(tainted())
+    assert [c["name"] for c in spec["initContainers"]].count("prepuller-tools") == 1
+    assert [v["name"] for v in spec["volumes"]] == ["prepuller-tools", "prepuller-api-access"]
+
+
+def test_parallel_pulls_are_refused() -> None:
+    refuse_parallel_pulls(KEY, 1)
+    with pytest.raises(PrepullerError) as error:
+        refuse_parallel_pulls(KEY, 3)
+    assert str(error.value) == (
+        "startup_taint: cannot be combined with parallel_pulls=3: each DaemonSet's pods would remove the taint as "
+        "soon as their own group of images is pulled (got 'example.com/prepull')"
+    )
