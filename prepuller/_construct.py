@@ -74,7 +74,7 @@ class ImagePrepuller(Construct):
         mode: ``"kubelet"`` (the kubelet pulls each image; any runtime; Pod Security
             *restricted*) or ``"docker"`` (the Helm chart's way: ``docker image pull`` through
             the node's Docker socket, as root, with a hostPath; needs Pod Security
-            *privileged*; see docs/docker-mode.md). Default: ``"kubelet"``.
+            *privileged*; see the README's Docker mode section). Default: ``"kubelet"``.
         docker_host_path: ``mode="docker"`` only: the node directory holding ``docker.sock``
             (the chart's ``docker.hostPath``). Default: ``/var/run``.
         docker_image: ``mode="docker"`` only: the docker CLI image that runs the pulls.
