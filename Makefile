@@ -8,7 +8,7 @@ export JSII_SILENCE_SUPPORT_WARNING := 1
 export CDK8S_CHECK_UPGRADE := false
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup synth test lint unit e2e bench bench-e2e imports clean
+.PHONY: setup system-packages synth test lint unit e2e bench bench-e2e imports clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -28,8 +28,14 @@ synth: setup
 	$(PY) main.py --check
 	cdk8s synth
 
+## Debian packages the unit tests run for real: a static busybox (the startup-taint script
+## runs under it, as in the pod). Installed when missing and root; otherwise those tests say why.
+system-packages:
+	@command -v busybox >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; } || true
+
 ## Everything CI runs: lint, types, unit tests, then the end-to-end suite.
-test: setup lint unit e2e
+test: setup system-packages lint unit e2e
 
 lint: setup
 	$(PY) -m ruff check .
@@ -46,6 +52,9 @@ e2e: setup
 ## Benchmarks (not tests): synth time and memory, end-to-end pull times.
 bench: setup
 	$(PY) benchmarks/synth.py
+	$(PY) benchmarks/grouping.py
+	$(PY) benchmarks/discovery.py
+	$(PY) benchmarks/status.py
 
 ## Pull times on a real engine: the prepuller against `podman pull` floors (root; docs/e2e.md).
 bench-e2e: setup

@@ -7,15 +7,17 @@ Each subcommand lives in its own module (``_cli_<name>.py``) exposing
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from . import _cli_status
+from . import _cli_images, _cli_status
 
 __all__ = ["main"]
 
 #: Subcommand name -> its module.
-_COMMANDS: dict[str, ModuleType] = {"status": _cli_status}
+_COMMANDS: dict[str, ModuleType] = {"images": _cli_images, "status": _cli_status}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,5 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit:  # --help (0) and usage errors (2): argparse has printed them
         return exit.code if isinstance(exit.code, int) else 2
-    code: int = _COMMANDS[args.command].run(args)
+    try:
+        code: int = _COMMANDS[args.command].run(args)
+    except BrokenPipeError:
+        # `prepuller images ... | head`: the reader left; not an error worth a traceback.
+        # Point stdout at /dev/null so that the interpreter's last flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return code

@@ -137,7 +137,7 @@ def add_parser(subparsers: Any) -> None:
     )  # fmt: skip
     parser.add_argument(
         "-o", "--output", choices=("table", "json"), default="table",
-        help="table for people, json for scripts (schema in docs/status.md) (default: %(default)s)",
+        help="table for people, json for scripts (schema in the README) (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
         "--wait", action="store_true",

@@ -11,8 +11,8 @@ from typing import Any, Never
 import cdk8s
 from constructs import Construct
 
-from . import _groups, _keep, _scheduling, _validation
-from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, MODES, NAME_LABEL, PAUSE_IMAGE
+from . import _groups, _keep, _refresh, _scheduling, _taint, _tree, _validation
+from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, KUBECTL_IMAGE, MODES, NAME_LABEL, PAUSE_IMAGE
 from ._docker import DockerSettings, docker_pod_annotations, docker_pod_spec, host_path
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
@@ -35,9 +35,15 @@ class ImagePrepuller(Construct):
     Args:
         scope: the construct (usually a ``cdk8s.Chart``) to define this in.
         id: the construct id; also the default ``name``.
-        images: the image references to pull, in order. Required, not empty. Duplicates
-            (``busybox`` and ``docker.io/library/busybox:latest``) are pulled once, as the
-            first one is written.
+        images: the image references to pull, in order. Required, not empty, unless
+            ``images_from`` is given. Duplicates (``busybox`` and
+            ``docker.io/library/busybox:latest``) are pulled once, as the first one is written.
+        images_from: constructs (charts, the app, any construct) whose workloads' images are
+            pulled too, after ``images``: the images of every pod spec below them, found with
+            :func:`prepuller.images_in` when the app is synthesized, so constructs added after
+            this one are seen. The objects of any ``ImagePrepuller`` are never read. Default:
+            none. Synth fails with a ``PrepullerError`` naming ``images_from`` if no image
+            results at all, or naming the construct path if an image found is invalid.
         name: the DaemonSet's name and the ``name=`` label of its pods. Default: ``id``
             (which must then be a DNS-1123 label).
         namespace: where the DaemonSet goes. Default: the chart's namespace (none: the one
@@ -68,7 +74,7 @@ class ImagePrepuller(Construct):
         mode: ``"kubelet"`` (the kubelet pulls each image; any runtime; Pod Security
             *restricted*) or ``"docker"`` (the Helm chart's way: ``docker image pull`` through
             the node's Docker socket, as root, with a hostPath; needs Pod Security
-            *privileged*; see docs/docker-mode.md). Default: ``"kubelet"``.
+            *privileged*; see the README's Docker mode section). Default: ``"kubelet"``.
         docker_host_path: ``mode="docker"`` only: the node directory holding ``docker.sock``
             (the chart's ``docker.hostPath``). Default: ``/var/run``.
         docker_image: ``mode="docker"`` only: the docker CLI image that runs the pulls.
@@ -89,17 +95,34 @@ class ImagePrepuller(Construct):
             ``name=<name>`` plus ``prepuller.io/group: "<i>"``, which their selectors include;
             the split is balanced and stable (``prepuller._groups``). Default: ``1``, a
             single DaemonSet ``<name>`` without the group label.
+        refresh_schedule: a cron schedule (5 fields, ``"0 4 * * *"``, or ``@daily``,
+            ``@weekly``, ...) on which a CronJob restarts the DaemonSet(s) as ``kubectl rollout
+            restart`` does, so that mutable tags are pulled again; it comes with its own
+            ServiceAccount, Role (``get`` and ``patch`` on these DaemonSets only) and
+            RoleBinding, all named ``<name>-refresh``. Default: none, and none of it is emitted.
+        startup_taint: the key of a ``NoSchedule`` taint that new nodes register with; the
+            pods tolerate it and, once every image is pulled, remove exactly that taint from
+            their node, so that user pods land only on nodes that have the images. Adds a
+            ServiceAccount ``<name>-untaint`` and a ClusterRole(Binding)
+            ``prepuller:<namespace>:<name>-untaint`` (``get`` and ``patch`` on nodes); needs a
+            namespace (this option's or the chart's). Default: none.
+        kubectl_image: the image (with ``/bin/kubectl``) the refresh CronJob and the taint
+            removal run. Default: ``registry.k8s.io/kubectl:v1.33.9``.
 
     Raises:
         PrepullerError: any invalid option, naming it and quoting the value.
     """
+
+    #: images_in() and images_from never read a prepuller's own objects (_tree.HIDES_OWN_OBJECTS).
+    _prepuller_hides_own_objects = True
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        images: Sequence[str],
+        images: Sequence[str] | None = None,
+        images_from: Sequence[Construct] | None = None,
         name: str | None = None,
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
@@ -120,13 +143,21 @@ class ImagePrepuller(Construct):
         keep_images: bool = False,
         keep_resources: Mapping[str, Mapping[str, str | None]] | None = None,
         parallel_pulls: int = 1,
+        refresh_schedule: str | None = None,
+        startup_taint: str | None = None,
+        kubectl_image: str = KUBECTL_IMAGE,
         **unknown: Never,
     ) -> None:
         _reject_unknown(unknown)
         # Validate everything before the construct joins the tree, so that a bad option
         # leaves no half-built prepuller behind to be synthesized.
+        self._images_from = (
+            _validation.sequence(images_from, "images_from", _tree.scope) if images_from is not None else []
+        )
+        if images is None and not self._images_from:
+            raise PrepullerError("images", "is required (a list of image references), unless images_from is given")
         self._references: list[ImageReference] = _validation.sequence(
-            images, "images", parse_reference, allow_empty=False
+            images if images is not None else [], "images", parse_reference, allow_empty=bool(self._images_from)
         )
         resolved_name = _validation.dns_label(
             name if name is not None else id, "name" if name is not None else "name (defaults to the construct id)"
@@ -164,11 +195,29 @@ class ImagePrepuller(Construct):
         if self._docker is not None and keep_images is True:
             raise PrepullerError("keep_images", "applies only to mode 'kubelet' (mode is 'docker')", keep_images)
         self._keep_resources = _keep.keep_resources(keep_images, keep_resources)
-        self._parallel_pulls = _groups.parallel_pulls(parallel_pulls, len(unique_references(self._references)))
+        self._parallel_pulls = _groups.parallel_pulls(
+            parallel_pulls,
+            # Images found at synth are not known yet: then any K >= 1 is accepted.
+            None if self._images_from else len(unique_references(self._references)),
+        )
         daemon_set_names = [
             _groups.daemon_set_name(resolved_name, group, self._parallel_pulls)
             for group in range(1, self._parallel_pulls + 1)
         ]
+        self._refresh_schedule = _refresh.schedule(refresh_schedule) if refresh_schedule is not None else None
+        if self._refresh_schedule is not None:
+            _refresh.refresh_name(resolved_name)  # fails now, not at synth, when the name is too long
+        self._startup_taint = _taint.taint_key(startup_taint) if startup_taint is not None else None
+        if self._startup_taint is not None and resolved_namespace is None:
+            raise PrepullerError(
+                "startup_taint",
+                "needs a namespace (set namespace= or the chart's namespace): the ClusterRoleBinding must name "
+                "the namespace of the ServiceAccount",
+                startup_taint,
+            )
+        self._kubectl_image = parse_reference(kubectl_image, "kubectl_image")
+        if self._startup_taint is not None:
+            _taint.refuse_parallel_pulls(self._startup_taint, self._parallel_pulls)
         _check_unique(scope, resolved_namespace, daemon_set_names)
 
         super().__init__(scope, id)
@@ -200,6 +249,31 @@ class ImagePrepuller(Construct):
             )
             for group, daemon_set_name in enumerate(daemon_set_names, start=1)
         ]
+        # App.synth() validates before it writes anything: fail there, not halfway.
+        self._synth_check = _tree.check_before_synth(self, self._pulled_references) if self._images_from else None
+        # Labels of the helper objects: not the pods' name= label, which selects prepuller pods.
+        helper_labels = {key: value for key, value in self._labels.items() if key != NAME_LABEL}
+        if self._refresh_schedule is not None:
+            _refresh.add_refresh(
+                self,
+                name=resolved_name,
+                namespace=namespace,
+                labels={**helper_labels, "app.kubernetes.io/component": "refresh"},
+                cron=self._refresh_schedule,
+                kubectl_image=self._kubectl_image,
+                image_pull_policy=self._pod_settings.image_pull_policy,
+                image_pull_secrets=self._pod_settings.image_pull_secrets,
+                daemon_set_names=lambda: [ds.metadata.name or "" for ds in self.daemon_sets],
+            )
+        if self._startup_taint is not None:
+            assert resolved_namespace is not None
+            _taint.add_untaint_rbac(
+                self,
+                name=resolved_name,
+                namespace=resolved_namespace,
+                explicit_namespace=namespace,
+                labels={**helper_labels, "app.kubernetes.io/component": "startup-taint"},
+            )
 
     # --- public surface -----------------------------------------------------------------
 
@@ -215,8 +289,9 @@ class ImagePrepuller(Construct):
 
     @property
     def images(self) -> list[str]:
-        """The images that will be pulled, de-duplicated, in order, as written."""
-        return [reference.text for reference in unique_references(self._references)]
+        """The images that will be pulled, de-duplicated, in order, as written; those of
+        ``images_from`` as found at the time of the call."""
+        return [reference.text for reference in self._pulled_references(require=False)]
 
     @property
     def daemon_set(self) -> cdk8s.ApiObject:
@@ -252,7 +327,9 @@ class ImagePrepuller(Construct):
     # --- synthesis ----------------------------------------------------------------------
 
     def _daemon_set_body(self, group: int) -> dict[str, Any]:
-        references = unique_references(self._references)
+        if self._synth_check is not None:
+            self._synth_check.reset()
+        references = self._pulled_references()
         if self._parallel_pulls > 1:
             # Grouped at synth: images may be added after construction.
             references = _groups.split(references, self._parallel_pulls)[group - 1]
@@ -278,10 +355,27 @@ class ImagePrepuller(Construct):
                         "labels": {**self._labels, **group_labels},
                         **({"annotations": annotations} if annotations else {}),
                     },
-                    "spec": pod_spec,
+                    "spec": self._with_startup_taint(pod_spec),
                 },
             }
         }
+
+    def _pulled_references(self, *, require: bool = True) -> list[ImageReference]:
+        references = list(self._references)
+        if self._images_from:
+            references += _tree.references_in(self._images_from, "images_from")
+        unique = unique_references(references)
+        if require and not unique:
+            searched = ", ".join(repr(scope.node.path or "<app>") for scope in self._images_from)
+            raise PrepullerError("images_from", f"found no container images below {searched}, and images is empty")
+        return unique
+
+    def _with_startup_taint(self, pod_spec: dict[str, Any]) -> dict[str, Any]:
+        if self._startup_taint is None:
+            return pod_spec
+        return _taint.with_untaint(
+            pod_spec, settings=self._pod_settings, name=self._name, key=self._startup_taint, image=self._kubectl_image
+        )
 
 
 def _reject_unknown(unknown: Mapping[str, object]) -> None:

@@ -32,3 +32,20 @@ DOCKER_HOST_PATH = "/var/run"
 #: How the images get pulled: ``kubelet`` (the default: init containers, any runtime) or
 #: ``docker`` (the Helm chart's way, through the node's Docker socket).
 MODES = ("kubelet", "docker")
+
+#: The image the refresh CronJob and the startup-taint remover run ``kubectl`` from: the
+#: Kubernetes project's own distroless image (``/bin/kubectl``, no shell), the same
+#: release as the kubectl 1.33.9 binary the tests run (tests/support/kubectl.py).
+KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.33.9"
+
+#: Path of kubectl inside ``KUBECTL_IMAGE``.
+KUBECTL_BINARY = "/bin/kubectl"
+
+#: Resources of every container that runs kubectl. Measured: kubectl 1.33 peaks at
+#: 48 MiB RSS for ``get``/``patch``/``rollout restart`` against a small API server
+#: (tests/support/apiserver.py); discovery grows with the number of API resources (CRDs),
+#: hence a limit well above that. They run for seconds, once per node or per refresh.
+KUBECTL_RESOURCES: dict[str, dict[str, str]] = {
+    "requests": {"cpu": "10m", "memory": "64Mi"},
+    "limits": {"memory": "256Mi"},
+}

@@ -55,15 +55,16 @@ __all__ = ["GROUP_LABEL", "daemon_set_name", "group_labels", "parallel_pulls", "
 GROUP_LABEL = "prepuller.io/group"
 
 
-def parallel_pulls(value: object, distinct_images: int) -> int:
-    """Validate ``parallel_pulls``: a whole number from 1 to the number of distinct images.
+def parallel_pulls(value: object, distinct_images: int | None) -> int:
+    """Validate ``parallel_pulls``: a whole number from 1 to the number of distinct images
+    (any whole number from 1 when ``distinct_images`` is ``None``: images found at synth).
 
     More groups than images would only emit DaemonSets with nothing to pull, so it is an
     error rather than a silent cap (a cap would also change the number of DaemonSets, and
     so their names, when images are added later).
     """
     count = integer(value, "parallel_pulls", minimum=1)
-    if count > distinct_images:
+    if distinct_images is not None and count > distinct_images:
         raise PrepullerError(
             "parallel_pulls",
             f"must be at most the number of distinct images ({distinct_images}): each group needs an image",

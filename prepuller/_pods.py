@@ -23,6 +23,8 @@ TOOLS_BINARY = f"{TOOLS_MOUNT}/busybox"
 HELPER_CONTAINER = "prepuller-tools"
 PAUSE_CONTAINER = "pause"
 PULL_PREFIX = "pull-"
+#: The init container that removes the startup taint (``startup_taint``), after the pulls.
+UNTAINT_CONTAINER = "remove-startup-taint"
 
 
 @dataclass(frozen=True)

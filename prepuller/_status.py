@@ -52,7 +52,7 @@ from typing import Any
 from ._defaults import NAME_LABEL
 from ._docker import PREPULL_CONTAINER as DOCKER_CONTAINER
 from ._errors import PrepullerError
-from ._pods import HELPER_CONTAINER, PAUSE_CONTAINER, PULL_PREFIX, TOOLS_MOUNT
+from ._pods import HELPER_CONTAINER, PAUSE_CONTAINER, PULL_PREFIX, TOOLS_MOUNT, UNTAINT_CONTAINER
 
 __all__ = [
     "DOCKER_CONTAINER",
@@ -219,7 +219,7 @@ class Report:
         return f"; not counted: {_first(skipped)}" if skipped else ""
 
     def to_json(self) -> dict[str, Any]:
-        """The ``--output json`` document; its schema is documented in docs/status.md."""
+        """The ``--output json`` document; its schema is documented in the README."""
         counted = self.counted
         return {
             "name": self.name,
@@ -399,7 +399,7 @@ def _has_run(status: Mapping[str, Any] | None) -> bool:
 
 def _is_image_container(name: str, command: list[str]) -> bool:
     """Kubelet and keep mode: the listed image runs the helper binary copied into it."""
-    if name in (HELPER_CONTAINER, PAUSE_CONTAINER):
+    if name in (HELPER_CONTAINER, PAUSE_CONTAINER, UNTAINT_CONTAINER):
         return False
     return name.startswith(PULL_PREFIX) or bool(command and command[0].startswith(TOOLS_MOUNT + "/"))
 

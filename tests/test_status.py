@@ -424,6 +424,29 @@ def test_unknown_extra_container_is_not_an_image_but_its_failure_is_noted() -> N
     assert report.ready  # the images are on the node
 
 
+def test_the_startup_taint_remover_is_not_an_image_but_its_failure_is_noted() -> None:
+    """startup_taint adds an init container that runs the copied busybox too, after the pulls."""
+    pod = copy.deepcopy(load("kubelet-pods.json"))
+    item = pod["items"][0]
+    item["spec"]["initContainers"].append(
+        {
+            "name": "remove-startup-taint",
+            "image": "registry.k8s.io/kubectl:v1.33.9",
+            "command": ["/.prepuller/busybox", "sh", "-c", "exit 1", "remove-startup-taint"],
+        }
+    )
+    item["status"]["initContainerStatuses"].append(
+        container_status(
+            item, "remove-startup-taint", waiting("CrashLoopBackOff", "back-off 40s restarting failed container")
+        )
+    )
+    report = status_report(pod)
+    assert len(states(report, "node-a")) == 3
+    assert row(report, "node-a")["notes"] == [
+        "remove-startup-taint: CrashLoopBackOff: back-off 40s restarting failed container"
+    ]
+
+
 # --- rendering ---------------------------------------------------------------------------
 
 

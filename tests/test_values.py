@@ -104,6 +104,7 @@ def test_the_schema_is_a_valid_json_schema() -> None:
 def test_our_keys_are_exactly_the_constructs_options_in_camel_case() -> None:
     parameters = inspect.signature(ImagePrepuller.__init__).parameters
     options = {name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    options -= {"images_from"}  # constructs of the app: not something a YAML file can hold
     keys = set(values_schema()["properties"]) - {"docker"}
     assert {snake_case(key) for key in keys} == options
     assert all(re.fullmatch(r"[a-z]+([A-Z][a-z]+)*", key) for key in keys)
@@ -159,6 +160,9 @@ def test_every_key_at_once_loads_and_synthesizes(values_dir: Path) -> None:
         dockerHostPath: /run
         dockerImage: docker.io/library/docker:27.5.1-cli
         parallelPulls: 1
+        refreshSchedule: "0 4 * * *"
+        startupTaint: example.com/prepull
+        kubectlImage: registry.k8s.io/kubectl:v1.33.9
         """.replace("\n        ", "\n"),
     )
     values = load_values(path)
@@ -221,7 +225,7 @@ def test_keep_mode_keys_load_and_synthesize(values_dir: Path) -> None:
             "values/prod.yml: frobnicate: is not a known key; known keys here: docker, images, name, namespace, "
             "labels, annotations, nodeSelector, tolerations, affinity, priorityClassName, imagePullSecrets, "
             "imagePullPolicy, resources, pauseImage, helperImage, maxUnavailable, mode, dockerHostPath, "
-            "dockerImage, keepImages, keepResources, parallelPulls (got 1)",
+            "dockerImage, keepImages, keepResources, parallelPulls, refreshSchedule, startupTaint, kubectlImage (got 1)",
         ),
         ("images: busybox\n", "values/prod.yml: images: must be a list (got 'busybox')"),
         ("images: []\n", "values/prod.yml: images: must not be empty (got [])"),
@@ -498,13 +502,13 @@ def test_key_paths_read_like_the_file() -> None:
 
 
 def test_the_docs_table_is_the_schema() -> None:
-    """docs/docker-mode.md embeds reference_table() between markers; regenerate it with
+    """README.md embeds reference_table() between markers; regenerate it with
         ``.venv/bin/python -c 'from prepuller._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE
     from prepuller._scheduling import DEFAULT_RESOURCES
     from prepuller._values import reference_table; print(reference_table())'``."""
-    docs = (ROOT / "docs" / "docker-mode.md").read_text()
+    docs = (ROOT / "README.md").read_text()
     match = re.search(r"<!-- values-table:start -->\n(.*?)<!-- values-table:end -->", docs, flags=re.DOTALL)
-    assert match is not None, "docs/docker-mode.md lacks the values-table markers"
+    assert match is not None, "README.md lacks the values-table markers"
     assert match[1] == reference_table()
 
 
