@@ -9,7 +9,7 @@ from typing import Any, Never
 import cdk8s
 from constructs import Construct
 
-from . import _scheduling, _validation
+from . import _checkov, _network, _scheduling, _validation
 from ._defaults import HELPER_IMAGE, NAME_LABEL, PAUSE_IMAGE
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
@@ -54,13 +54,16 @@ class ImagePrepuller(Construct):
             Default: what Kubernetes chooses per image: ``Always`` for ``:latest`` or no tag,
             ``IfNotPresent`` otherwise.
         resources: ``{"requests": {...}, "limits": {...}}`` for every container, merged key by
-            key over the default ``requests: {cpu: 5m, memory: 16Mi}, limits: {memory: 64Mi}``
+            key over the default ``requests: {cpu: 5m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}``
             (``None`` removes a default entry).
         pause_image: the main container's image. Default: ``registry.k8s.io/pause:3.10``.
         helper_image: the image whose static busybox (``/bin/busybox``) is copied into the
             pod to run inside every listed image. Default: ``docker.io/library/busybox:1.37.0-musl``.
         max_unavailable: how many nodes' pods a rolling update may replace at once: a
             number or a percentage. Default: ``"100%"`` (all at once: the pods serve nothing).
+        network_policy: emit a NetworkPolicy ``<name>-deny-all`` that denies the pods all
+            ingress and egress (they need no network: the kubelet pulls). ``False`` emits no
+            NetworkPolicy at all. Default: ``True``.
 
     Raises:
         PrepullerError: any invalid option, naming it and quoting the value.
@@ -86,6 +89,7 @@ class ImagePrepuller(Construct):
         pause_image: str = PAUSE_IMAGE,
         helper_image: str = HELPER_IMAGE,
         max_unavailable: int | str = "100%",
+        network_policy: bool = True,
         **unknown: Never,
     ) -> None:
         _reject_unknown(unknown)
@@ -121,6 +125,7 @@ class ImagePrepuller(Construct):
             helper_image=parse_reference(helper_image, "helper_image"),
         )
         self._max_unavailable = _validation.int_or_percent(max_unavailable, "max_unavailable")
+        self._network_policy = _validation.boolean(network_policy, "network_policy")
         extra_labels = _validation.labels(labels or {}, "labels")
         self._annotations = _validation.annotations(annotations or {}, "annotations")
         _check_unique(scope, resolved_namespace, resolved_name)
@@ -148,7 +153,18 @@ class ImagePrepuller(Construct):
                 annotations=self._annotations or None,
             ),
             produce=self._daemon_set_body,
+            annotate=self._checkov_skips,
         )
+        if self._network_policy:
+            _network.deny_all_policy(
+                self,
+                "NetworkPolicy",
+                name=f"{resolved_name}-deny-all",
+                namespace=namespace,
+                labels=self._labels,
+                pod_selector={NAME_LABEL: resolved_name},
+                annotate=self._checkov_skips,
+            )
 
     # --- public surface -----------------------------------------------------------------
 
@@ -182,6 +198,10 @@ class ImagePrepuller(Construct):
         self._references.extend(_validation.sequence(images, "add_images", parse_reference))
 
     # --- synthesis ----------------------------------------------------------------------
+
+    def _checkov_skips(self, obj: dict[str, Any]) -> Mapping[str, str]:
+        context = _checkov.SkipContext(network_policy=self._network_policy)
+        return _checkov.skip_annotations(obj, context, existing=self._annotations)
 
     def _daemon_set_body(self) -> dict[str, Any]:
         references = unique_references(self._references)
@@ -223,5 +243,5 @@ def _check_unique(scope: Construct, namespace: str | None, name: str) -> None:
 _OPTIONS = (
     "images", "name", "namespace", "labels", "annotations", "node_selector", "tolerations", "affinity",
     "priority_class_name", "image_pull_secrets", "image_pull_policy", "resources", "pause_image",
-    "helper_image", "max_unavailable",
+    "helper_image", "max_unavailable", "network_policy",
 )

@@ -31,14 +31,18 @@ _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 #:   ``nvidia-container-cli`` hook, which runs in the container's cgroup on GPU nodes, was
 #:   killed (exit 137) with small limits (eclipse-che/che#21765); 64Mi is twice Che's fix.
 #:   A limit reserves nothing, so headroom here is free.
-#: - no CPU limit: throttling a process that exits or sleeps protects nothing.
+#: - ``cpu: 100m`` limit: a namespace whose ResourceQuota counts ``limits.cpu`` rejects pods
+#:   without one, and policy scanners flag its absence (checkov CKV_K8S_11). A no-op, pause or
+#:   sleep never reaches it; starting a container (runc init, charged to the container) needs
+#:   a few milliseconds of CPU, so throttling delays a start by one 100 ms CFS period at most.
+#:   ``{"limits": {"cpu": None}}`` removes it.
 #:
 #: Init containers run one at a time, so the pod's effective request per node is
 #: ``max(one init container, the sum of the main containers)``: 5m CPU and 16Mi in the
 #: default mode, whatever the number of images.
 DEFAULT_RESOURCES: dict[str, dict[str, str]] = {
     "requests": {"cpu": "5m", "memory": "16Mi"},
-    "limits": {"memory": "64Mi"},
+    "limits": {"cpu": "100m", "memory": "64Mi"},
 }
 _RESOURCE_NAMES = ("cpu", "memory", "ephemeral-storage")
 
