@@ -40,7 +40,7 @@ test: setup lint unit
 
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check prepuller tests main.py benchmarks
+	$(PY) -m ruff format --check $(wildcard prepuller tests main.py benchmarks)
 	$(PY) -m mypy
 
 unit: setup

@@ -11,4 +11,4 @@ from ._construct import ImagePrepuller
 from ._defaults import HELPER_IMAGE, PAUSE_IMAGE
 from ._errors import PrepullerError
 
-__all__ = ["ImagePrepuller", "PrepullerError", "HELPER_IMAGE", "PAUSE_IMAGE"]
+__all__ = ["HELPER_IMAGE", "PAUSE_IMAGE", "ImagePrepuller", "PrepullerError"]

@@ -27,7 +27,16 @@ _LONG_RUNNING = ("Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", 
 
 #: Kinds checkov's CKV_K8S_21 (default namespace) looks at; NetworkPolicy is not one of them.
 _NAMESPACE_CHECKED = (
-    *_LONG_RUNNING, "Job", "CronJob", "Service", "Secret", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Ingress",
+    *_LONG_RUNNING,
+    "Job",
+    "CronJob",
+    "Service",
+    "Secret",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ConfigMap",
+    "Ingress",
 )
 
 
@@ -70,7 +79,9 @@ def pod_spec_of(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return (template or {}).get("spec") if template is not None else None
 
 
-def _containers(obj: Mapping[str, Any], kinds: tuple[str, ...] = ("containers", "initContainers")) -> Iterator[Mapping[str, Any]]:
+def _containers(
+    obj: Mapping[str, Any], kinds: tuple[str, ...] = ("containers", "initContainers")
+) -> Iterator[Mapping[str, Any]]:
     spec = pod_spec_of(obj) or {}
     for kind in kinds:
         yield from spec.get(kind) or []

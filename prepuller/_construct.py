@@ -95,14 +95,14 @@ class ImagePrepuller(Construct):
         _reject_unknown(unknown)
         # Validate everything before the construct joins the tree, so that a bad option
         # leaves no half-built prepuller behind to be synthesized.
-        self._references: list[ImageReference] = _validation.sequence(images, "images", parse_reference, allow_empty=False)
+        self._references: list[ImageReference] = _validation.sequence(
+            images, "images", parse_reference, allow_empty=False
+        )
         resolved_name = _validation.dns_label(
             name if name is not None else id, "name" if name is not None else "name (defaults to the construct id)"
         )
         chart = cdk8s.Chart.of(scope)
-        resolved_namespace = (
-            _validation.dns_label(namespace, "namespace") if namespace is not None else chart.namespace
-        )
+        resolved_namespace = _validation.dns_label(namespace, "namespace") if namespace is not None else chart.namespace
         self._pod_settings = PodSettings(
             node_selector=_validation.labels(
                 {"kubernetes.io/os": "linux"} if node_selector is None else node_selector, "node_selector"
@@ -114,7 +114,9 @@ class ImagePrepuller(Construct):
                 if priority_class_name is not None
                 else None
             ),
-            image_pull_secrets=_validation.sequence(image_pull_secrets or [], "image_pull_secrets", _validation.dns_subdomain),
+            image_pull_secrets=_validation.sequence(
+                image_pull_secrets or [], "image_pull_secrets", _validation.dns_subdomain
+            ),
             image_pull_policy=(
                 _validation.one_of(image_pull_policy, "image_pull_policy", _PULL_POLICIES)
                 if image_pull_policy is not None
@@ -241,7 +243,20 @@ def _check_unique(scope: Construct, namespace: str | None, name: str) -> None:
 
 
 _OPTIONS = (
-    "images", "name", "namespace", "labels", "annotations", "node_selector", "tolerations", "affinity",
-    "priority_class_name", "image_pull_secrets", "image_pull_policy", "resources", "pause_image",
-    "helper_image", "max_unavailable", "network_policy",
+    "images",
+    "name",
+    "namespace",
+    "labels",
+    "annotations",
+    "node_selector",
+    "tolerations",
+    "affinity",
+    "priority_class_name",
+    "image_pull_secrets",
+    "image_pull_policy",
+    "resources",
+    "pause_image",
+    "helper_image",
+    "max_unavailable",
+    "network_policy",
 )

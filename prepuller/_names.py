@@ -16,16 +16,14 @@ from collections.abc import Iterable, Sequence
 
 from ._references import ImageReference
 
-__all__ = ["container_names", "DNS_LABEL_MAX"]
+__all__ = ["DNS_LABEL_MAX", "container_names"]
 
 DNS_LABEL_MAX = 63
 _HASH_LENGTH = 6
 _NOT_ALLOWED = re.compile(r"[^a-z0-9]+")
 
 
-def container_names(
-    references: Sequence[ImageReference], prefix: str, reserved: Iterable[str] = ()
-) -> list[str]:
+def container_names(references: Sequence[ImageReference], prefix: str, reserved: Iterable[str] = ()) -> list[str]:
     """One unique container name per reference, in the same order.
 
     Args:
@@ -38,7 +36,7 @@ def container_names(
     counts = Counter(bases)
     taken = set(reserved)
     names = []
-    for reference, base in zip(references, bases):
+    for reference, base in zip(references, bases, strict=True):
         name = base
         if counts[base] > 1 or name in taken or len(name) > DNS_LABEL_MAX:
             name = _hashed(base, reference, _HASH_LENGTH)

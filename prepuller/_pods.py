@@ -13,7 +13,7 @@ from ._defaults import HELPER_BINARY, RUN_AS_UID
 from ._names import container_names
 from ._references import ImageReference
 
-__all__ = ["PodSettings", "kubelet_pod_spec", "TOOLS_VOLUME", "TOOLS_MOUNT", "TOOLS_BINARY"]
+__all__ = ["TOOLS_BINARY", "TOOLS_MOUNT", "TOOLS_VOLUME", "PodSettings", "kubelet_pod_spec"]
 
 #: The emptyDir the helper copies its static binary into; every image container mounts
 #: it read-only and executes the binary from there.
@@ -134,7 +134,8 @@ def kubelet_pod_spec(settings: PodSettings, images: list[ImageReference]) -> dic
     """The default mode: the kubelet pulls each image by running it as an init container."""
     names = container_names(images, PULL_PREFIX, reserved=(HELPER_CONTAINER, PAUSE_CONTAINER))
     init = [helper_container(settings)] + [
-        image_container(settings, name, image, ["echo", pulled_message(image)]) for name, image in zip(names, images)
+        image_container(settings, name, image, ["echo", pulled_message(image)])
+        for name, image in zip(names, images, strict=True)
     ]
     return {
         **pod_spec_base(settings),

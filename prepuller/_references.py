@@ -182,7 +182,9 @@ def _explain(value: str) -> str:
     if ":" in last:
         tag = last.split(":", 1)[1]
         if not re.fullmatch(_TAG, tag):
-            return "the tag must be 1 to 128 characters of letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+            return (
+                "the tag must be 1 to 128 characters of letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+            )
         name = name[: len(name) - len(tag) - 1]
     if "@" in value and not re.fullmatch(_DIGEST, value.split("@", 1)[1]):
         return "the digest must be 'algorithm:hex', e.g. 'sha256:' and 64 hex digits"

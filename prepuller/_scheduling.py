@@ -14,7 +14,7 @@ from typing import Any
 from . import _validation as v
 from ._errors import PrepullerError
 
-__all__ = ["tolerations", "affinity", "resources", "DEFAULT_RESOURCES"]
+__all__ = ["DEFAULT_RESOURCES", "affinity", "resources", "tolerations"]
 
 _TOLERATION_FIELDS = ("key", "operator", "value", "effect", "tolerationSeconds")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -66,13 +66,19 @@ def _toleration(value: object, option: str) -> dict[str, Any]:
     if operator == "Exists" and result.get("value"):
         raise PrepullerError(f"{option}.value", "must be empty when operator is 'Exists'", item["value"])
     if not result.get("key") and operator != "Exists":
-        raise PrepullerError(f"{option}.operator", "must be 'Exists' when key is empty (to tolerate every taint)", item.get("operator", "Equal"))
+        raise PrepullerError(
+            f"{option}.operator",
+            "must be 'Exists' when key is empty (to tolerate every taint)",
+            item.get("operator", "Equal"),
+        )
     if "effect" in item:
         result["effect"] = v.one_of(item["effect"], f"{option}.effect", _TAINT_EFFECTS)
     if "tolerationSeconds" in item:
         result["tolerationSeconds"] = v.integer(item["tolerationSeconds"], f"{option}.tolerationSeconds")
         if result.get("effect") != "NoExecute":
-            raise PrepullerError(f"{option}.effect", "must be 'NoExecute' when tolerationSeconds is set", item.get("effect"))
+            raise PrepullerError(
+                f"{option}.effect", "must be 'NoExecute' when tolerationSeconds is set", item.get("effect")
+            )
     return result
 
 
@@ -115,11 +121,15 @@ def _requirement(operators: tuple[str, ...]) -> Validator:
         result: dict[str, Any] = base(value, option)
         values = result.get("values", [])
         if result["operator"] in ("In", "NotIn") and not values:
-            raise PrepullerError(f"{option}.values", f"must not be empty when operator is {result['operator']!r}", values)
+            raise PrepullerError(
+                f"{option}.values", f"must not be empty when operator is {result['operator']!r}", values
+            )
         if result["operator"] in ("Exists", "DoesNotExist") and values:
             raise PrepullerError(f"{option}.values", f"must be empty when operator is {result['operator']!r}", values)
         if result["operator"] in ("Gt", "Lt") and (len(values) != 1 or not values[0].lstrip("-").isdigit()):
-            raise PrepullerError(f"{option}.values", f"must be one integer when operator is {result['operator']!r}", values)
+            raise PrepullerError(
+                f"{option}.values", f"must be one integer when operator is {result['operator']!r}", values
+            )
         return result
 
     return check
@@ -179,7 +189,9 @@ def affinity(value: object, option: str) -> dict[str, Any]:
     return result
 
 
-def resources(value: object, option: str, default: Mapping[str, Mapping[str, str]] = DEFAULT_RESOURCES) -> dict[str, dict[str, str]]:
+def resources(
+    value: object, option: str, default: Mapping[str, Mapping[str, str]] = DEFAULT_RESOURCES
+) -> dict[str, dict[str, str]]:
     """Container resources, merged over ``default`` key by key.
 
     ``{"requests": {"cpu": "50m"}}`` changes only the CPU request; ``None`` as a value

@@ -115,13 +115,20 @@ def app_armor(metadata: Metadata, spec: PodSpec) -> list[str]:
     """AppArmor: profile type RuntimeDefault, Localhost or undefined (pod and containers);
     the beta annotations runtime/default, localhost/* or undefined."""
     found = []
-    profiles = [("pod", _pod_context(spec))] + [(f"container {c.get('name')!r}", _context(c)) for c in _containers(spec)]
+    profiles = [("pod", _pod_context(spec))] + [
+        (f"container {c.get('name')!r}", _context(c)) for c in _containers(spec)
+    ]
     for where, context in profiles:
         profile = context.get("appArmorProfile")
         if profile is not None and profile.get("type") not in ("RuntimeDefault", "Localhost"):
             found.append(f"{where} sets appArmorProfile.type {profile.get('type')!r}")
     for key, value in (metadata.get("annotations") or {}).items():
-        if key.startswith(APPARMOR_ANNOTATION) and value and value != "runtime/default" and not value.startswith("localhost/"):
+        if (
+            key.startswith(APPARMOR_ANNOTATION)
+            and value
+            and value != "runtime/default"
+            and not value.startswith("localhost/")
+        ):
             found.append(f"annotation {key}={value!r}")
     return found
 
@@ -132,7 +139,9 @@ SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm
 def selinux(metadata: Metadata, spec: PodSpec) -> list[str]:
     """SELinux: seLinuxOptions.type from the allowed set; user and role unset."""
     found = []
-    contexts = [("pod", _pod_context(spec))] + [(f"container {c.get('name')!r}", _context(c)) for c in _containers(spec)]
+    contexts = [("pod", _pod_context(spec))] + [
+        (f"container {c.get('name')!r}", _context(c)) for c in _containers(spec)
+    ]
     for where, context in contexts:
         options = context.get("seLinuxOptions") or {}
         if options.get("type", "") not in SELINUX_TYPES:
@@ -154,7 +163,9 @@ def proc_mount(metadata: Metadata, spec: PodSpec) -> list[str]:
 
 def seccomp_baseline(metadata: Metadata, spec: PodSpec) -> list[str]:
     """Seccomp (baseline): seccompProfile.type is not Unconfined, pod or container."""
-    contexts = [("pod", _pod_context(spec))] + [(f"container {c.get('name')!r}", _context(c)) for c in _containers(spec)]
+    contexts = [("pod", _pod_context(spec))] + [
+        (f"container {c.get('name')!r}", _context(c)) for c in _containers(spec)
+    ]
     return [
         f"{where} sets seccompProfile.type Unconfined"
         for where, context in contexts
@@ -230,7 +241,9 @@ def running_as_non_root(metadata: Metadata, spec: PodSpec) -> list[str]:
 
 def running_as_non_root_user(metadata: Metadata, spec: PodSpec) -> list[str]:
     """Running as Non-root user: runAsUser not 0, pod and containers."""
-    contexts = [("pod", _pod_context(spec))] + [(f"container {c.get('name')!r}", _context(c)) for c in _containers(spec)]
+    contexts = [("pod", _pod_context(spec))] + [
+        (f"container {c.get('name')!r}", _context(c)) for c in _containers(spec)
+    ]
     return [f"{where} sets runAsUser: 0" for where, context in contexts if context.get("runAsUser") == 0]
 
 

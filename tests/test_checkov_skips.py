@@ -25,8 +25,9 @@ def daemon_set(*images: str, policy: str | None = "IfNotPresent", namespace: str
     }
 
 
-def skipped(obj: dict[str, Any], context: SkipContext = SkipContext()) -> list[str]:
-    return [value.split("=", 1)[0] for value in skip_annotations(obj, context).values()]
+def skipped(obj: dict[str, Any], context: SkipContext | None = None) -> list[str]:
+    annotations = skip_annotations(obj, context or SkipContext())
+    return [value.split("=", 1)[0] for value in annotations.values()]
 
 
 def test_reasons_are_single_lines_checkov_can_parse() -> None:

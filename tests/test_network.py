@@ -64,7 +64,10 @@ def test_api_server_egress_policy_validates_strictly(chart: cdk8s.Chart) -> None
         chart, "narrow", name="p-api2", namespace=None, labels={}, pod_selector={"a": "b"}, cidrs=["192.0.2.0/24"]
     )
     manifests = synth(chart)
-    assert [m["spec"]["podSelector"] for m in manifests] == [{"matchLabels": {"job": "refresh"}}, {"matchLabels": {"a": "b"}}]
+    assert [m["spec"]["podSelector"] for m in manifests] == [
+        {"matchLabels": {"job": "refresh"}},
+        {"matchLabels": {"a": "b"}},
+    ]
     validate_strictly(manifests)
 
 

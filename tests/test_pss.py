@@ -104,7 +104,9 @@ VIOLATIONS: dict[str, list[Change]] = {
     ],
     "seccomp_restricted": [
         lambda m, s: (s["securityContext"].pop("seccompProfile"), context(s).pop("seccompProfile")),
-        lambda m, s: s["securityContext"].pop("seccompProfile") and s["containers"][0]["securityContext"].pop("seccompProfile"),
+        lambda m, s: (
+            s["securityContext"].pop("seccompProfile") and s["containers"][0]["securityContext"].pop("seccompProfile")
+        ),
     ],
     "capabilities_restricted": [
         lambda m, s: context(s)["capabilities"].update(drop=["NET_RAW"]),

@@ -42,20 +42,67 @@ def test_valid_references_parse_into_their_parts(text: str, domain: str, path: s
     ("value", "message"),
     [
         ("", "images[0]: is not a valid image reference: it is empty (got '')"),
-        ("Nginx:1.25", "images[0]: is not a valid image reference: the repository path must be lowercase (got 'Nginx:1.25')"),
-        ("busybox; rm -rf /", "images[0]: is not a valid image reference: it contains whitespace (got 'busybox; rm -rf /')"),
-        ("$(id)", "images[0]: is not a valid image reference: the repository path must be lowercase letters and digits separated by '.', '_', '__', '-' or '/' (got '$(id)')"),
-        ("busybox:`id`", "images[0]: is not a valid image reference: the tag must be 1 to 128 characters of letters, digits, '_', '.' or '-', not starting with '.' or '-' (got 'busybox:`id`')"),
-        ("busybox:" + "x" * 129, "images[0]: is not a valid image reference: the tag must be 1 to 128 characters of letters, digits, '_', '.' or '-', not starting with '.' or '-' (got 'busybox:" + "x" * 129 + "')"),
-        ("busybox:.hidden", "images[0]: is not a valid image reference: the tag must be 1 to 128 characters of letters, digits, '_', '.' or '-', not starting with '.' or '-' (got 'busybox:.hidden')"),
-        ("busybox@sha256:abc", "images[0]: is not a valid image reference: the digest must be 'algorithm:hex', e.g. 'sha256:' and 64 hex digits (got 'busybox@sha256:abc')"),
-        ("busybox@sha256:" + "a" * 63 + "0a", "images[0]: is not a valid image reference: a sha256 digest has 64 hex digits, not 65 (got 'busybox@sha256:" + "a" * 63 + "0a')"),
-        ("busybox@md5:" + "a" * 32, "images[0]: is not a valid image reference: unsupported digest algorithm 'md5' (use one of sha256, sha384, sha512) (got 'busybox@md5:" + "a" * 32 + "')"),
-        ("busybox@sha256:" + "A" * 64, "images[0]: is not a valid image reference: digest hex digits must be lowercase (got 'busybox@sha256:" + "A" * 64 + "')"),
-        ("https://gcr.io/app", "images[0]: is not a valid image reference: it must not have a URL scheme (got 'https://gcr.io/app')"),
+        (
+            "Nginx:1.25",
+            "images[0]: is not a valid image reference: the repository path must be lowercase (got 'Nginx:1.25')",
+        ),
+        (
+            "busybox; rm -rf /",
+            "images[0]: is not a valid image reference: it contains whitespace (got 'busybox; rm -rf /')",
+        ),
+        (
+            "$(id)",
+            "images[0]: is not a valid image reference: the repository path must be lowercase letters and digits separated by '.', '_', '__', '-' or '/' (got '$(id)')",
+        ),
+        (
+            "busybox:`id`",
+            "images[0]: is not a valid image reference: the tag must be 1 to 128 characters of letters, digits, '_', '.' or '-', not starting with '.' or '-' (got 'busybox:`id`')",
+        ),
+        (
+            "busybox:" + "x" * 129,
+            "images[0]: is not a valid image reference: the tag must be 1 to 128 characters of letters, digits, '_', '.' or '-', not starting with '.' or '-' (got 'busybox:"
+            + "x" * 129
+            + "')",
+        ),
+        (
+            "busybox:.hidden",
+            "images[0]: is not a valid image reference: the tag must be 1 to 128 characters of letters, digits, '_', '.' or '-', not starting with '.' or '-' (got 'busybox:.hidden')",
+        ),
+        (
+            "busybox@sha256:abc",
+            "images[0]: is not a valid image reference: the digest must be 'algorithm:hex', e.g. 'sha256:' and 64 hex digits (got 'busybox@sha256:abc')",
+        ),
+        (
+            "busybox@sha256:" + "a" * 63 + "0a",
+            "images[0]: is not a valid image reference: a sha256 digest has 64 hex digits, not 65 (got 'busybox@sha256:"
+            + "a" * 63
+            + "0a')",
+        ),
+        (
+            "busybox@md5:" + "a" * 32,
+            "images[0]: is not a valid image reference: unsupported digest algorithm 'md5' (use one of sha256, sha384, sha512) (got 'busybox@md5:"
+            + "a" * 32
+            + "')",
+        ),
+        (
+            "busybox@sha256:" + "A" * 64,
+            "images[0]: is not a valid image reference: digest hex digits must be lowercase (got 'busybox@sha256:"
+            + "A" * 64
+            + "')",
+        ),
+        (
+            "https://gcr.io/app",
+            "images[0]: is not a valid image reference: it must not have a URL scheme (got 'https://gcr.io/app')",
+        ),
         ("busybox\n", "images[0]: is not a valid image reference: it contains whitespace (got 'busybox\\n')"),
-        ("a//b", "images[0]: is not a valid image reference: the repository path must be lowercase letters and digits separated by '.', '_', '__', '-' or '/' (got 'a//b')"),
-        ("-busybox", "images[0]: is not a valid image reference: the repository path must be lowercase letters and digits separated by '.', '_', '__', '-' or '/' (got '-busybox')"),
+        (
+            "a//b",
+            "images[0]: is not a valid image reference: the repository path must be lowercase letters and digits separated by '.', '_', '__', '-' or '/' (got 'a//b')",
+        ),
+        (
+            "-busybox",
+            "images[0]: is not a valid image reference: the repository path must be lowercase letters and digits separated by '.', '_', '__', '-' or '/' (got '-busybox')",
+        ),
         (42, "images[0]: must be an image reference string (got 42)"),
         (None, "images[0]: must be an image reference string (got None)"),
     ],
