@@ -93,6 +93,8 @@ class ImagePrepuller(Construct):
         **unknown: Never,
     ) -> None:
         _reject_unknown(unknown)
+        if not isinstance(id, str) or id == "":
+            raise PrepullerError("id", "must be a non-empty string (the construct id)", id)
         # Validate everything before the construct joins the tree, so that a bad option
         # leaves no half-built prepuller behind to be synthesized.
         self._references: list[ImageReference] = _validation.sequence(
