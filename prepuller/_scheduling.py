@@ -74,7 +74,12 @@ def _toleration(value: object, option: str) -> dict[str, Any]:
     if "effect" in item:
         result["effect"] = v.one_of(item["effect"], f"{option}.effect", _TAINT_EFFECTS)
     if "tolerationSeconds" in item:
-        result["tolerationSeconds"] = v.integer(item["tolerationSeconds"], f"{option}.tolerationSeconds")
+        result["tolerationSeconds"] = v.integer(
+            item["tolerationSeconds"],
+            f"{option}.tolerationSeconds",
+            minimum=-v.JS_SAFE_INTEGER,
+            maximum=v.JS_SAFE_INTEGER,
+        )
         if result.get("effect") != "NoExecute":
             raise PrepullerError(
                 f"{option}.effect", "must be 'NoExecute' when tolerationSeconds is set", item.get("effect")

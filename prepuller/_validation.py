@@ -37,6 +37,12 @@ _DECIMAL = {
 }
 _PERCENT = re.compile(r"^([0-9]+)%$")
 
+#: Kubernetes' ``int32`` fields (``maxUnavailable``) hold at most this.
+INT32_MAX = 2**31 - 1
+#: The largest integer cdk8s writes exactly: its synthesis runs in JavaScript, whose numbers
+#: are doubles, so a bigger ``int64`` (``tolerationSeconds``) would change silently.
+JS_SAFE_INTEGER = 2**53 - 1
+
 
 def string(value: object, option: str) -> str:
     if not isinstance(value, str):
@@ -198,4 +204,4 @@ def int_or_percent(value: object, option: str) -> int | str:
         if match and 1 <= int(match[1]) <= 100:
             return value
         raise PrepullerError(option, "must be a whole number of at least 1 or a percentage from '1%' to '100%'", value)
-    return integer(value, option, minimum=1)
+    return integer(value, option, minimum=1, maximum=INT32_MAX)

@@ -17,3 +17,18 @@ def test_construct_id_must_be_a_non_empty_string(chart: cdk8s.Chart, value: obje
         ImagePrepuller(chart, value, images=[IMAGE], name="prepull")  # type: ignore[arg-type]
     assert str(error.value) == f"id: must be a non-empty string (the construct id) (got {value!r})"
     assert chart.node.children == []
+
+
+def test_toleration_seconds_beyond_javascript_precision_are_refused(chart: cdk8s.Chart) -> None:
+    # Before: 2**53 + 1 was accepted and written as 9007199254740992 (cdk8s synthesizes in JavaScript).
+    toleration = {"key": "k", "effect": "NoExecute", "tolerationSeconds": 2**53 + 1}
+    with pytest.raises(PrepullerError) as error:
+        ImagePrepuller(chart, "prepull", images=[IMAGE], tolerations=[toleration])
+    assert str(error.value) == "tolerations[0].tolerationSeconds: must be at most 9007199254740991 (got 9007199254740993)"
+
+
+def test_max_unavailable_is_an_int32(chart: cdk8s.Chart) -> None:
+    # Before: any size was accepted; the API server refuses more than int32 holds.
+    with pytest.raises(PrepullerError) as error:
+        ImagePrepuller(chart, "prepull", images=[IMAGE], max_unavailable=2**31)
+    assert str(error.value) == "max_unavailable: must be at most 2147483647 (got 2147483648)"
