@@ -47,6 +47,11 @@ JS_SAFE_INTEGER = 2**53 - 1
 def string(value: object, option: str) -> str:
     if not isinstance(value, str):
         raise PrepullerError(option, "must be a string", value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate: YAML output is UTF-8, so it would be replaced or refused at synth.
+        raise PrepullerError(option, "must be valid Unicode text (it holds a lone surrogate)", value) from None
     return value
 
 
@@ -167,7 +172,8 @@ def annotations(value: object, option: str) -> dict[str, str]:
     for key, item in mapping(value, option).items():
         checked_key = label_key(key, f"{option} key")
         result[checked_key] = string(item, f"{option}[{key!r}]")
-    if sum(len(k) + len(v) for k, v in result.items()) > 256 * 1024:
+    # The API server counts bytes of UTF-8, not characters.
+    if sum(len(k.encode()) + len(v.encode()) for k, v in result.items()) > 256 * 1024:
         raise PrepullerError(option, "must be at most 256 KiB in total", f"{len(result)} annotations")
     return result
 

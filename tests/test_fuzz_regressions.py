@@ -32,3 +32,18 @@ def test_max_unavailable_is_an_int32(chart: cdk8s.Chart) -> None:
     with pytest.raises(PrepullerError) as error:
         ImagePrepuller(chart, "prepull", images=[IMAGE], max_unavailable=2**31)
     assert str(error.value) == "max_unavailable: must be at most 2147483647 (got 2147483648)"
+
+
+def test_annotation_values_must_be_valid_unicode(chart: cdk8s.Chart) -> None:
+    # Before: a lone surrogate passed and was mangled when the YAML was written.
+    with pytest.raises(PrepullerError) as error:
+        ImagePrepuller(chart, "prepull", images=[IMAGE], annotations={"a": "x\ud800"})
+    assert str(error.value) == "annotations['a']: must be valid Unicode text (it holds a lone surrogate) (got 'x\\ud800')"
+
+
+def test_annotation_size_is_counted_in_bytes(chart: cdk8s.Chart) -> None:
+    # Before: 140,000 'é' (280,000 bytes) passed as 140,000 characters; the API server counts bytes.
+    with pytest.raises(PrepullerError) as error:
+        ImagePrepuller(chart, "prepull", images=[IMAGE], annotations={"a": "é" * 140_000})
+    assert str(error.value) == "annotations: must be at most 256 KiB in total (got '1 annotations')"
+    ImagePrepuller(chart, "prepull", images=[IMAGE], annotations={"a": "é" * 130_000})
