@@ -10,7 +10,7 @@ rules are transcribed from ``k8s.io/apimachinery/pkg/util/validation``.
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any, TypeVar
 
 from ._errors import PrepullerError
@@ -36,6 +36,10 @@ _DECIMAL = {
     "E": Decimal(10**18),
 }
 _PERCENT = re.compile(r"^([0-9]+)%$")
+#: Quantity arithmetic without overflow or rounding for any quantity the regex admits
+#: (``Decimal(10) ** 999999999`` under the default context raises ``decimal.Overflow``).
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+_QUANTITY_MAX = Decimal(2**63 - 1)
 
 #: Kubernetes' ``int32`` fields (``maxUnavailable``) hold at most this.
 INT32_MAX = 2**31 - 1
@@ -185,6 +189,8 @@ def quantity(value: object, option: str) -> str:
     text = str(value)
     if not _QUANTITY.fullmatch(text):
         raise PrepullerError(option, "must be a quantity such as '10m' or '64Mi'", value)
+    if quantity_value(text) > _QUANTITY_MAX:
+        raise PrepullerError(option, "must be at most 2^63-1 (the kubelet's int64 range)", value)
     return text
 
 
@@ -192,14 +198,15 @@ def quantity_value(text: str) -> Decimal:
     """The number a valid quantity stands for, to compare requests with limits."""
     match = _QUANTITY.fullmatch(text)
     assert match is not None, text
-    number = Decimal(match["number"])
+    number = _EXACT.create_decimal(match["number"])
     suffix = match["suffix"] or ""
     if suffix in _BINARY:
-        return number * _BINARY[suffix]
+        return _EXACT.multiply(number, _BINARY[suffix])
     if suffix in _DECIMAL:
-        return number * _DECIMAL[suffix]
-    if suffix:  # an exponent: e3, E-2
-        return number * Decimal(10) ** int(suffix[1:])
+        return _EXACT.multiply(number, _DECIMAL[suffix])
+    if suffix:  # an exponent: e3, E-2; beyond +-10**6 only its sign matters for comparisons
+        exponent = max(-(10**6), min(10**6, int(suffix[1:])))
+        return number.scaleb(exponent, _EXACT)
     return number
 
 

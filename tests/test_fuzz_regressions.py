@@ -47,3 +47,16 @@ def test_annotation_size_is_counted_in_bytes(chart: cdk8s.Chart) -> None:
         ImagePrepuller(chart, "prepull", images=[IMAGE], annotations={"a": "é" * 140_000})
     assert str(error.value) == "annotations: must be at most 256 KiB in total (got '1 annotations')"
     ImagePrepuller(chart, "prepull", images=[IMAGE], annotations={"a": "é" * 130_000})
+
+
+@pytest.mark.parametrize("amount", ["1e999999999", "1e99999999999999999999", 1e300, "9" * 40, "8Ei"])
+def test_huge_quantities_are_refused(chart: cdk8s.Chart, amount: object) -> None:
+    # Before: "1e999999999" raised decimal.Overflow when compared with the default limit.
+    with pytest.raises(PrepullerError) as error:
+        ImagePrepuller(chart, "prepull", images=[IMAGE], resources={"requests": {"memory": amount}})
+    assert str(error.value) == f"resources.requests.memory: must be at most 2^63-1 (the kubelet's int64 range) (got {amount!r})"
+
+
+@pytest.mark.parametrize("amount", ["1e-999999999", "7Ei", "0.000000001", "1e3"])
+def test_extreme_but_valid_quantities(chart: cdk8s.Chart, amount: str) -> None:
+    ImagePrepuller(chart, "prepull", images=[IMAGE], resources={"requests": {"cpu": None}, "limits": {"cpu": amount}})
