@@ -8,6 +8,7 @@ validation (``pkg/apis/core/validation``) for the fields a pre-puller uses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = ["DEFAULT_RESOURCES", "affinity", "resources", "tolerations"]
 
 _TOLERATION_FIELDS = ("key", "operator", "value", "effect", "tolerationSeconds")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_INTEGER = re.compile(r"[-+]?[0-9]+")
 
 #: The resources every container gets unless ``resources=`` says otherwise.
 #:
@@ -131,13 +133,19 @@ def _requirement(operators: tuple[str, ...]) -> Validator:
             )
         if result["operator"] in ("Exists", "DoesNotExist") and values:
             raise PrepullerError(f"{option}.values", f"must be empty when operator is {result['operator']!r}", values)
-        if result["operator"] in ("Gt", "Lt") and (len(values) != 1 or not values[0].lstrip("-").isdigit()):
+        if result["operator"] in ("Gt", "Lt") and (len(values) != 1 or not _is_int64(values[0])):
             raise PrepullerError(
                 f"{option}.values", f"must be one integer when operator is {result['operator']!r}", values
             )
         return result
 
     return check
+
+
+def _is_int64(text: str) -> bool:
+    """What Go's ``strconv.ParseInt(text, 10, 64)`` accepts (the API server's check for Gt/Lt):
+    ASCII digits only (``str.isdigit`` also takes '²' and other scripts' digits)."""
+    return bool(_INTEGER.fullmatch(text)) and -(2**63) <= int(text) <= 2**63 - 1
 
 
 _node_selector_term = _struct(

@@ -60,3 +60,23 @@ def test_huge_quantities_are_refused(chart: cdk8s.Chart, amount: object) -> None
 @pytest.mark.parametrize("amount", ["1e-999999999", "7Ei", "0.000000001", "1e3"])
 def test_extreme_but_valid_quantities(chart: cdk8s.Chart, amount: str) -> None:
     ImagePrepuller(chart, "prepull", images=[IMAGE], resources={"requests": {"cpu": None}, "limits": {"cpu": amount}})
+
+
+def _node_affinity(operator: str, values: list[str]) -> dict[str, object]:
+    expression = {"key": "example.com/generation", "operator": operator, "values": values}
+    terms = [{"matchExpressions": [expression]}]
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "--5", "9223372036854775808", "1.5", ""])
+def test_gt_lt_need_an_int64_in_ascii_digits(chart: cdk8s.Chart, value: str) -> None:
+    # Before: "²" and "١٢" (str.isdigit) and "--5" (lstrip) passed; the API server refuses them.
+    with pytest.raises(PrepullerError) as error:
+        ImagePrepuller(chart, "prepull", images=[IMAGE], affinity=_node_affinity("Gt", [value]))
+    option = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]"
+    assert str(error.value) == f"{option}.values: must be one integer when operator is 'Gt' (got [{value!r}])"
+
+
+@pytest.mark.parametrize("value", ["5", "-5", "+5", "9223372036854775807"])
+def test_gt_lt_accept_what_kubernetes_accepts(chart: cdk8s.Chart, value: str) -> None:
+    ImagePrepuller(chart, "prepull", images=[IMAGE], affinity=_node_affinity("Lt", [value]))
