@@ -80,3 +80,14 @@ def test_gt_lt_need_an_int64_in_ascii_digits(chart: cdk8s.Chart, value: str) -> 
 @pytest.mark.parametrize("value", ["5", "-5", "+5", "9223372036854775807"])
 def test_gt_lt_accept_what_kubernetes_accepts(chart: cdk8s.Chart, value: str) -> None:
     ImagePrepuller(chart, "prepull", images=[IMAGE], affinity=_node_affinity("Lt", [value]))
+
+
+@pytest.mark.parametrize("image", ["nginx:café", "nginx:١", "nginx:xK"])
+def test_tags_are_ascii(chart: cdk8s.Chart, image: str) -> None:
+    # Before: Python's Unicode \w let these through; Go's (distribution/reference) is ASCII.
+    with pytest.raises(PrepullerError) as error:
+        ImagePrepuller(chart, "prepull", images=[image])
+    assert str(error.value) == (
+        "images[0]: is not a valid image reference: the tag must be 1 to 128 characters of letters, digits, "
+        f"'_', '.' or '-', not starting with '.' or '-' (got {image!r})"
+    )
