@@ -38,7 +38,8 @@ class Scenario:
             break on purpose, each with the documented reason (docker mode: ``host_path_volumes``,
             ``running_as_non_root``, ...). Empty for every restricted scenario.
         checkov_failures: checkov checks expected to FAIL because of an explicit user choice
-            the library must not hide, each with why. Empty for every scenario today.
+            the library must not hide, each with why. Empty for every scenario in SCENARIOS; see
+            ``WEAKENED`` in ``tests/test_checkov.py``.
     """
 
     name: str

@@ -24,7 +24,9 @@ def test_toleration_seconds_beyond_javascript_precision_are_refused(chart: cdk8s
     toleration = {"key": "k", "effect": "NoExecute", "tolerationSeconds": 2**53 + 1}
     with pytest.raises(PrepullerError) as error:
         ImagePrepuller(chart, "prepull", images=[IMAGE], tolerations=[toleration])
-    assert str(error.value) == "tolerations[0].tolerationSeconds: must be at most 9007199254740991 (got 9007199254740993)"
+    assert (
+        str(error.value) == "tolerations[0].tolerationSeconds: must be at most 9007199254740991 (got 9007199254740993)"
+    )
 
 
 def test_max_unavailable_is_an_int32(chart: cdk8s.Chart) -> None:
@@ -38,7 +40,9 @@ def test_annotation_values_must_be_valid_unicode(chart: cdk8s.Chart) -> None:
     # Before: a lone surrogate passed and was mangled when the YAML was written.
     with pytest.raises(PrepullerError) as error:
         ImagePrepuller(chart, "prepull", images=[IMAGE], annotations={"a": "x\ud800"})
-    assert str(error.value) == "annotations['a']: must be valid Unicode text (it holds a lone surrogate) (got 'x\\ud800')"
+    assert (
+        str(error.value) == "annotations['a']: must be valid Unicode text (it holds a lone surrogate) (got 'x\\ud800')"
+    )
 
 
 def test_annotation_size_is_counted_in_bytes(chart: cdk8s.Chart) -> None:
@@ -54,7 +58,10 @@ def test_huge_quantities_are_refused(chart: cdk8s.Chart, amount: object) -> None
     # Before: "1e999999999" raised decimal.Overflow when compared with the default limit.
     with pytest.raises(PrepullerError) as error:
         ImagePrepuller(chart, "prepull", images=[IMAGE], resources={"requests": {"memory": amount}})
-    assert str(error.value) == f"resources.requests.memory: must be at most 2^63-1 (the kubelet's int64 range) (got {amount!r})"
+    assert (
+        str(error.value)
+        == f"resources.requests.memory: must be at most 2^63-1 (the kubelet's int64 range) (got {amount!r})"
+    )
 
 
 @pytest.mark.parametrize("amount", ["1e-999999999", "7Ei", "0.000000001", "1e3"])
@@ -73,7 +80,9 @@ def test_gt_lt_need_an_int64_in_ascii_digits(chart: cdk8s.Chart, value: str) -> 
     # Before: "²" and "١٢" (str.isdigit) and "--5" (lstrip) passed; the API server refuses them.
     with pytest.raises(PrepullerError) as error:
         ImagePrepuller(chart, "prepull", images=[IMAGE], affinity=_node_affinity("Gt", [value]))
-    option = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]"
+    option = (
+        "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]"
+    )
     assert str(error.value) == f"{option}.values: must be one integer when operator is 'Gt' (got [{value!r}])"
 
 
