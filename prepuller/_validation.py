@@ -36,6 +36,8 @@ _DECIMAL = {
     "E": Decimal(10**18),
 }
 _PERCENT = re.compile(r"^([0-9]+)%$")
+#: What YAML cannot carry raw (outside its printable set), plus YAML 1.1's extra line breaks.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 #: Quantity arithmetic without overflow or rounding for any quantity the regex admits
 #: (``Decimal(10) ** 999999999`` under the default context raises ``decimal.Overflow``).
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
@@ -56,6 +58,14 @@ def string(value: object, option: str) -> str:
     except UnicodeEncodeError:
         # A lone surrogate: YAML output is UTF-8, so it would be replaced or refused at synth.
         raise PrepullerError(option, "must be valid Unicode text (it holds a lone surrogate)", value) from None
+    if _UNPRINTABLE.search(value):
+        # cdk8s writes these unescaped: YAML readers (kubectl's included) refuse the file, or
+        # (NEL, U+2028, U+2029) read a line break instead.
+        raise PrepullerError(
+            option,
+            "must be printable text: no control characters (tab, newline and CR are fine) or line separators",
+            value,
+        )
     return value
 
 

@@ -100,3 +100,18 @@ def test_tags_are_ascii(chart: cdk8s.Chart, image: str) -> None:
         "images[0]: is not a valid image reference: the tag must be 1 to 128 characters of letters, digits, "
         f"'_', '.' or '-', not starting with '.' or '-' (got {image!r})"
     )
+
+
+@pytest.mark.parametrize("text", ["\x7fx", "a\x85b", "\x00", "\x1b[31m", "a\u2028b", "\uffff"])
+def test_annotation_values_must_be_printable(chart: cdk8s.Chart, text: str) -> None:
+    # Before: cdk8s wrote them unescaped, and YAML readers refused the file (or read a line break).
+    with pytest.raises(PrepullerError) as error:
+        ImagePrepuller(chart, "prepull", images=[IMAGE], annotations={"a": text})
+    assert str(error.value) == (
+        "annotations['a']: must be printable text: no control characters (tab, newline and CR are fine) "
+        f"or line separators (got {text!r})"
+    )
+
+
+def test_tabs_newlines_and_unicode_stay_allowed_in_annotations(chart: cdk8s.Chart) -> None:
+    ImagePrepuller(chart, "prepull", images=[IMAGE], annotations={"a": "tab\there\nnew line\r, é 😀 ="})
