@@ -161,6 +161,15 @@ def mutated(draw: st.DrawFn, value: Any) -> Any:
     return draw(anything)
 
 
+class Reader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml, the parser Go's YAML (kubectl's) is ported from, rather than pure-Python PyYAML,
+    which refuses tabs inside plain scalars; and ``=`` read as text, as Go reads it, not as
+    YAML 1.1's ``!!value``."""
+
+
+Reader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 # --- the contract -------------------------------------------------------------------------------
 
 
@@ -188,7 +197,7 @@ def attempt(build: Callable[[cdk8s.Chart], Any], expected_option: str | tuple[st
             return None
         manifests = list(cdk8s.Testing.synth(chart))
         app.synth()
-        written = [d for d in yaml.safe_load_all((Path(outdir) / "target.k8s.yaml").read_text()) if d]
+        written = [d for d in yaml.load_all((Path(outdir) / "target.k8s.yaml").read_text(), Loader=Reader) if d]
         assert written == manifests
         validate_strictly(manifests)
         return manifests
