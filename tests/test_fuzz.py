@@ -280,7 +280,8 @@ def test_valid_tolerations_synthesize(value: list[dict[str, Any]]) -> None:
 
 def fuzz_values_file(load_values: Callable[[Path], Any], document: Any, directory: Path) -> None:
     """Write ``document`` as a values file and load it: a ``PrepullerError`` or options that
-    build a prepuller (or fail with a ``PrepullerError``) are the only outcomes allowed."""
+    build a prepuller (or fail with a ``PrepullerError``) are the only outcomes allowed. So the
+    loader must reject what the constructor cannot take as keywords (a missing ``images``)."""
     path = directory / "values.yaml"
     if isinstance(document, bytes):
         path.write_bytes(document)
@@ -321,3 +322,23 @@ _yaml_able = st.recursive(
 def test_any_values_file(document: Any) -> None:
     with tempfile.TemporaryDirectory() as directory:
         fuzz_values_file(prepuller.load_values, document, Path(directory))
+
+
+def _stand_in_load_values(path: Path) -> dict[str, Any]:
+    """The least a values loader does, so the harness above is exercised before the real one exists."""
+    try:
+        document = yaml.safe_load(path.read_bytes())
+    except (yaml.YAMLError, ValueError) as error:
+        raise PrepullerError(str(path), f"is not valid YAML: {error}") from None
+    if not isinstance(document, dict) or not all(isinstance(key, str) for key in document):
+        raise PrepullerError(str(path), "must be a mapping of option names to values", document)
+    if "images" not in document:
+        raise PrepullerError(f"{path}: images", "is required")
+    return document
+
+
+@fuzz
+@given(document=_yaml_able | st.binary(max_size=40) | st.text(max_size=40))
+def test_values_harness_with_a_stand_in_loader(document: Any) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        fuzz_values_file(_stand_in_load_values, document, Path(directory))
