@@ -163,6 +163,7 @@ def test_every_key_at_once_loads_and_synthesizes(values_dir: Path) -> None:
         refreshSchedule: "0 4 * * *"
         startupTaint: example.com/prepull
         kubectlImage: registry.k8s.io/kubectl:v1.33.9
+        networkPolicy: false
         """.replace("\n        ", "\n"),
     )
     values = load_values(path)
@@ -225,7 +226,8 @@ def test_keep_mode_keys_load_and_synthesize(values_dir: Path) -> None:
             "values/prod.yml: frobnicate: is not a known key; known keys here: docker, images, name, namespace, "
             "labels, annotations, nodeSelector, tolerations, affinity, priorityClassName, imagePullSecrets, "
             "imagePullPolicy, resources, pauseImage, helperImage, maxUnavailable, mode, dockerHostPath, "
-            "dockerImage, keepImages, keepResources, parallelPulls, refreshSchedule, startupTaint, kubectlImage (got 1)",
+            "dockerImage, keepImages, keepResources, parallelPulls, refreshSchedule, startupTaint, kubectlImage, "
+            "networkPolicy (got 1)",
         ),
         ("images: busybox\n", "values/prod.yml: images: must be a list (got 'busybox')"),
         ("images: []\n", "values/prod.yml: images: must not be empty (got [])"),
