@@ -85,7 +85,7 @@ class ImagePrepuller(Construct):
             shell-less images work), in place of the pause container. Costs a tiny request
             per image (see ``keep_resources``). Default: ``False``.
         keep_resources: with ``keep_images=True``, the resources of each sleeping container,
-            merged key by key over ``requests: {cpu: 1m, memory: 4Mi}, limits: {memory: 64Mi}``
+            merged key by key over ``requests: {cpu: 1m, memory: 4Mi}, limits: {cpu: 50m, memory: 64Mi}``
             as ``resources`` is over its default; ``resources`` still applies to the init
             containers. Default: those figures (why: ``prepuller._keep.KEEP_RESOURCES``).
         parallel_pulls: K, the number of DaemonSets the images are split over, so that a node

@@ -8,7 +8,8 @@ run the container's exact arguments with a real kubectl against a stub API serve
 check that patch. No shell is involved: the DaemonSet names are arguments.
 
 Objects, all named ``<name>-refresh`` and emitted only when a schedule is given:
-ServiceAccount, Role (``get`` and ``patch`` on ``apps/daemonsets`` limited by
+ServiceAccount (token projected into the kubectl container only, as for the taint
+remover), Role (``get`` and ``patch`` on ``apps/daemonsets`` limited by
 ``resourceNames`` to the prepuller's own DaemonSets: ``rollout restart`` reads each one,
 then patches it), RoleBinding, CronJob.
 """
@@ -27,6 +28,7 @@ from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
 from ._pods import restricted_container_security
 from ._references import ImageReference
+from ._taint import TOKEN_MOUNT, TOKEN_VOLUME, token_volume
 
 __all__ = ["POD_LABEL", "RESTART_ANNOTATION", "add_refresh", "pod_selector", "refresh_name", "schedule"]
 
@@ -272,10 +274,14 @@ def _cron_job_body(
         "resources": KUBECTL_RESOURCES,
         "securityContext": restricted_container_security(),
         "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [{"name": TOKEN_VOLUME, "mountPath": TOKEN_MOUNT, "readOnly": True}],
     }
     pod_spec = {
         "serviceAccountName": name,
-        "automountServiceAccountToken": True,  # the only prepuller pod that talks to the API by default
+        # The token is projected into the one container (as for the taint remover), not
+        # automounted: it reaches kubectl alone, and scanners see no automount (CKV_K8S_38).
+        "automountServiceAccountToken": False,
+        "volumes": [token_volume()],
         "enableServiceLinks": False,
         "restartPolicy": "Never",
         # The kubectl image is built for Linux only.

@@ -265,6 +265,7 @@ _LIST: list[Scenario] = [
         from_values(
             "images: [docker.io/library/python:3.12-slim, nginx:1.27.0]\n"
             "refreshSchedule: '0 5 * * *'\n"
+            "namespace: images\n"
             "startupTaint: example.com/pulling\n"
             "networkPolicy: true\n"
             "keepImages: true\n"

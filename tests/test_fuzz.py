@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 import prepuller
 from prepuller import ImagePrepuller, PrepullerError
+from prepuller._values import values_schema
 from tests.conftest import validate_strictly
 from tests.scenarios import SCENARIOS
 
@@ -275,7 +276,7 @@ def test_valid_tolerations_synthesize(value: list[dict[str, Any]]) -> None:
     assert spec.get("tolerations", []) == value
 
 
-# --- values files (prepuller.load_values, added by another feature) ----------------------------------
+# --- values files (prepuller.load_values) ---------------------------------------------------------
 
 
 def fuzz_values_file(load_values: Callable[[Path], Any], document: Any, directory: Path) -> None:
@@ -297,6 +298,9 @@ def fuzz_values_file(load_values: Callable[[Path], Any], document: Any, director
         attempt(lambda chart: ImagePrepuller(chart, "prepull", **values), "")
 
 
+#: The keys of a values file (camelCase, ``docker.images``, ...) and the options' own names.
+VALUES_KEYS = sorted({*values_schema()["properties"], "images", "hostPath", *OPTIONS})
+
 _yaml_able = st.recursive(
     st.none()
     | st.booleans()
@@ -306,39 +310,14 @@ _yaml_able = st.recursive(
     | st.sampled_from(TRICKY[:40]),
     lambda children: (
         st.lists(children, max_size=4)
-        | st.dictionaries(st.sampled_from(OPTIONS) | st.text(max_size=8), children, max_size=5)
+        | st.dictionaries(st.sampled_from(VALUES_KEYS) | st.text(max_size=8), children, max_size=5)
     ),
     max_leaves=15,
 )
 
 
-@pytest.mark.skipif(
-    not hasattr(prepuller, "load_values"),
-    reason="prepuller.load_values does not exist yet (values files come with another feature); "
-    "remove this skip when merging it",
-)
 @fuzz
 @given(document=_yaml_able | st.binary(max_size=40) | st.text(max_size=40))
 def test_any_values_file(document: Any) -> None:
     with tempfile.TemporaryDirectory() as directory:
         fuzz_values_file(prepuller.load_values, document, Path(directory))
-
-
-def _stand_in_load_values(path: Path) -> dict[str, Any]:
-    """The least a values loader does, so the harness above is exercised before the real one exists."""
-    try:
-        document = yaml.safe_load(path.read_bytes())
-    except (yaml.YAMLError, ValueError) as error:
-        raise PrepullerError(str(path), f"is not valid YAML: {error}") from None
-    if not isinstance(document, dict) or not all(isinstance(key, str) for key in document):
-        raise PrepullerError(str(path), "must be a mapping of option names to values", document)
-    if "images" not in document:
-        raise PrepullerError(f"{path}: images", "is required")
-    return document
-
-
-@fuzz
-@given(document=_yaml_able | st.binary(max_size=40) | st.text(max_size=40))
-def test_values_harness_with_a_stand_in_loader(document: Any) -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        fuzz_values_file(_stand_in_load_values, document, Path(directory))

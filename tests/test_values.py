@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import main
 from prepuller import ImagePrepuller, PrepullerError, load_values
 from prepuller._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE
+from prepuller._keep import KEEP_RESOURCES
 from prepuller._scheduling import DEFAULT_RESOURCES
 from prepuller._values import key_path, merge_values, reference_table, snake_case, values_schema
 
@@ -115,13 +116,14 @@ def test_schema_defaults_are_the_constructs_defaults() -> None:
     properties = values_schema()["properties"]
     for key, spec in properties.items():
         default = parameters[snake_case(key)].default if key != "docker" else None
-        if "default" in spec and isinstance(default, str):
+        if "default" in spec and isinstance(default, str | bool):
             assert spec["default"] == default, key
     # None in the signature means these defaults (they apply only in docker mode).
     assert properties["dockerHostPath"]["default"] == DOCKER_HOST_PATH
     assert properties["docker"]["properties"]["hostPath"]["default"] == DOCKER_HOST_PATH
     assert properties["dockerImage"]["default"] == DOCKER_IMAGE
     assert properties["resources"]["default"] == DEFAULT_RESOURCES
+    assert properties["keepResources"]["default"] == KEEP_RESOURCES
 
 
 @pytest.mark.parametrize(
@@ -506,7 +508,8 @@ def test_key_paths_read_like_the_file() -> None:
 def test_the_docs_table_is_the_schema() -> None:
     """docs/docker-mode.md embeds reference_table() between markers; regenerate it with
         ``.venv/bin/python -c 'from prepuller._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE
-    from prepuller._scheduling import DEFAULT_RESOURCES
+    from prepuller._keep import KEEP_RESOURCES
+from prepuller._scheduling import DEFAULT_RESOURCES
     from prepuller._values import reference_table; print(reference_table())'``."""
     docs = (ROOT / "docs" / "docker-mode.md").read_text()
     match = re.search(r"<!-- values-table:start -->\n(.*?)<!-- values-table:end -->", docs, flags=re.DOTALL)
