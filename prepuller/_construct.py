@@ -352,7 +352,7 @@ class ImagePrepuller(Construct):
     # --- synthesis ----------------------------------------------------------------------
 
     def _checkov_skips(self, obj: dict[str, Any]) -> Mapping[str, str]:
-        context = _checkov.SkipContext(network_policy=self._network_policy, mode=self._mode)
+        context = _checkov.SkipContext(network_policy=self._network_policy)
         return _checkov.skip_annotations(obj, context, existing=self._annotations)
 
     def _daemon_set_body(self, group: int) -> dict[str, Any]:

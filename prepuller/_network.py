@@ -27,8 +27,8 @@ from constructs import Construct
 from ._manifest import SynthesizedObject
 
 __all__ = [
-    "add_policies",
     "API_SERVER_PORTS",
+    "add_policies",
     "api_server_egress_policy",
     "api_server_egress_spec",
     "deny_all_policy",

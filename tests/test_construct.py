@@ -190,7 +190,10 @@ def test_empty_node_selector_means_none(chart: cdk8s.Chart) -> None:
 
 def test_resources_none_removes_a_default_entry(chart: cdk8s.Chart) -> None:
     spec = pod_spec(build(chart, resources={"limits": {"memory": None}}))
-    assert spec["containers"][0]["resources"] == {"limits": {"cpu": "100m"}, "requests": {"cpu": "5m", "memory": "16Mi"}}
+    assert spec["containers"][0]["resources"] == {
+        "limits": {"cpu": "100m"},
+        "requests": {"cpu": "5m", "memory": "16Mi"},
+    }
 
 
 def test_escape_hatch_patches_apply_to_the_spec(chart: cdk8s.Chart) -> None:

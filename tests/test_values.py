@@ -507,10 +507,10 @@ def test_key_paths_read_like_the_file() -> None:
 
 def test_the_docs_table_is_the_schema() -> None:
     """docs/docker-mode.md embeds reference_table() between markers; regenerate it with
-        ``.venv/bin/python -c 'from prepuller._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE
-    from prepuller._keep import KEEP_RESOURCES
-from prepuller._scheduling import DEFAULT_RESOURCES
-    from prepuller._values import reference_table; print(reference_table())'``."""
+            ``.venv/bin/python -c 'from prepuller._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE
+        from prepuller._keep import KEEP_RESOURCES
+    from prepuller._scheduling import DEFAULT_RESOURCES
+        from prepuller._values import reference_table; print(reference_table())'``."""
     docs = (ROOT / "docs" / "docker-mode.md").read_text()
     match = re.search(r"<!-- values-table:start -->\n(.*?)<!-- values-table:end -->", docs, flags=re.DOTALL)
     assert match is not None, "docs/docker-mode.md lacks the values-table markers"
