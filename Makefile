@@ -38,10 +38,13 @@ synth: setup
 	cdk8s synth
 
 ## Debian packages the unit tests run for real: a static busybox (the startup-taint script
-## runs under it, as in the pod). Installed when missing and root; otherwise those tests say why.
+## runs under it, as in the pod) and strace (tests/test_network_in_cluster.py: in-cluster kubectl
+## resolves no name). Installed when missing and root; otherwise those tests say why.
 system-packages:
 	@command -v busybox >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; } || true
+	@command -v strace >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; } || true
 
 ## Everything CI runs: lint, types, unit tests, then the end-to-end suite.
 test: setup system-packages lint unit
