@@ -111,3 +111,35 @@ def test_added_images_change_the_skips(chart: cdk8s.Chart) -> None:
     assert "CKV_K8S_43" not in str(only(synth(chart), "DaemonSet")["metadata"])
     prepuller.add_images("nginx:1.25")
     assert "CKV_K8S_43" in str(only(synth(chart), "DaemonSet")["metadata"])
+
+
+def skip_ids(manifest: dict[str, Any]) -> list[str]:
+    annotations = manifest["metadata"].get("annotations") or {}
+    return [value.split("=", 1)[0] for key, value in annotations.items() if key.startswith("checkov.io/skip")]
+
+
+def test_every_object_of_every_feature_carries_its_own_skips() -> None:
+    """Without a namespace: the namespaced objects skip CKV_K8S_21, the cluster-scoped ones and
+    the NetworkPolicies need nothing, the CronJob is not asked for probes, each DaemonSet of
+    ``parallel_pulls`` has its own annotations."""
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "test")
+    ImagePrepuller(chart, "prepull", images=["a:1", "b:1"], parallel_pulls=2, refresh_schedule="@daily")
+    ImagePrepuller(chart, "tainted", images=["a:1"], namespace="ns", startup_taint="pulling", mode="docker")
+    found = {(m["kind"], m["metadata"]["name"]): skip_ids(m) for m in synth(chart)}
+    pulled = ["CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_15", "CKV_K8S_43"]
+    assert found == {
+        ("DaemonSet", "prepull-1"): [*pulled, "CKV_K8S_21"],
+        ("DaemonSet", "prepull-2"): [*pulled, "CKV_K8S_21"],
+        ("ServiceAccount", "prepull-refresh"): ["CKV_K8S_21"],
+        ("Role", "prepull-refresh"): ["CKV_K8S_21"],
+        ("RoleBinding", "prepull-refresh"): ["CKV_K8S_21"],
+        ("CronJob", "prepull-refresh"): ["CKV_K8S_15", "CKV_K8S_43", "CKV_K8S_21"],
+        ("NetworkPolicy", "prepull-deny-all"): [],
+        ("NetworkPolicy", "prepull-refresh-api"): [],
+        ("DaemonSet", "tainted"): pulled,
+        ("ServiceAccount", "tainted-untaint"): [],
+        ("ClusterRole", "prepuller:ns:tainted-untaint"): [],
+        ("ClusterRoleBinding", "prepuller:ns:tainted-untaint"): [],
+        ("NetworkPolicy", "tainted-deny-all"): [],
+        ("NetworkPolicy", "tainted-untaint-api"): [],
+    }
