@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
+# checkov pins packaging<24 and pytest needs >=24, so the scanner gets a venv of its own
+# (tests/checkov_runner.py runs it from there; ~50 s to build, ~290 MB).
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_SUPPORT_WARNING := 1
@@ -10,12 +13,18 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup system-packages synth test lint unit e2e bench bench-e2e imports clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(CHECKOV_VENV)/.installed: constraints-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -c constraints-checkov.txt checkov
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -29,17 +38,20 @@ synth: setup
 	cdk8s synth
 
 ## Debian packages the unit tests run for real: a static busybox (the startup-taint script
-## runs under it, as in the pod). Installed when missing and root; otherwise those tests say why.
+## runs under it, as in the pod) and strace (tests/test_network_in_cluster.py: in-cluster kubectl
+## resolves no name). Installed when missing and root; otherwise those tests say why.
 system-packages:
 	@command -v busybox >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; } || true
+	@command -v strace >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; } || true
 
 ## Everything CI runs: lint, types, unit tests, then the end-to-end suite.
 test: setup system-packages lint unit e2e
 
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check prepuller tests main.py benchmarks
+	$(PY) -m ruff format --check $(wildcard prepuller tests main.py benchmarks)
 	$(PY) -m mypy
 
 unit: setup
@@ -65,4 +77,4 @@ imports: setup
 	source $(VENV)/bin/activate && ../shared/tools/cdk8s-import-offline
 
 clean:
-	rm -rf $(VENV) node_modules build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,7 @@ from typing import Any, Never
 import cdk8s
 from constructs import Construct
 
-from . import _groups, _keep, _refresh, _scheduling, _taint, _tree, _validation
+from . import _checkov, _groups, _keep, _network, _refresh, _scheduling, _taint, _tree, _validation
 from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, KUBECTL_IMAGE, MODES, NAME_LABEL, PAUSE_IMAGE
 from ._docker import DockerSettings, docker_pod_annotations, docker_pod_spec, host_path
 from ._errors import PrepullerError
@@ -64,7 +64,7 @@ class ImagePrepuller(Construct):
             Default: what Kubernetes chooses per image: ``Always`` for ``:latest`` or no tag,
             ``IfNotPresent`` otherwise.
         resources: ``{"requests": {...}, "limits": {...}}`` for every container, merged key by
-            key over the default ``requests: {cpu: 5m, memory: 16Mi}, limits: {memory: 64Mi}``
+            key over the default ``requests: {cpu: 5m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}``
             (``None`` removes a default entry).
         pause_image: the main container's image. Default: ``registry.k8s.io/pause:3.10``.
         helper_image: the image whose static busybox (``/bin/busybox``) is copied into the
@@ -85,7 +85,7 @@ class ImagePrepuller(Construct):
             shell-less images work), in place of the pause container. Costs a tiny request
             per image (see ``keep_resources``). Default: ``False``.
         keep_resources: with ``keep_images=True``, the resources of each sleeping container,
-            merged key by key over ``requests: {cpu: 1m, memory: 4Mi}, limits: {memory: 64Mi}``
+            merged key by key over ``requests: {cpu: 1m, memory: 4Mi}, limits: {cpu: 50m, memory: 64Mi}``
             as ``resources`` is over its default; ``resources`` still applies to the init
             containers. Default: those figures (why: ``prepuller._keep.KEEP_RESOURCES``).
         parallel_pulls: K, the number of DaemonSets the images are split over, so that a node
@@ -108,6 +108,13 @@ class ImagePrepuller(Construct):
             namespace (this option's or the chart's). Default: none.
         kubectl_image: the image (with ``/bin/kubectl``) the refresh CronJob and the taint
             removal run. Default: ``registry.k8s.io/kubectl:v1.33.9``.
+        network_policy: emit a NetworkPolicy ``<name>-deny-all`` that denies the prepuller's
+            pods (``name=<name>``, every DaemonSet) all ingress and egress: they need no
+            network (the kubelet, or in docker mode the Docker daemon, pulls). With
+            ``startup_taint`` those pods also get ``<name>-untaint-api``, egress to the API
+            server only (TCP 443 and 6443); with ``refresh_schedule`` the CronJob's pods get
+            ``<name>-refresh-api``, the same. ``False`` emits no NetworkPolicy at all.
+            Default: ``True`` (see ``prepuller._network``).
 
     Raises:
         PrepullerError: any invalid option, naming it and quoting the value.
@@ -146,9 +153,12 @@ class ImagePrepuller(Construct):
         refresh_schedule: str | None = None,
         startup_taint: str | None = None,
         kubectl_image: str = KUBECTL_IMAGE,
+        network_policy: bool = True,
         **unknown: Never,
     ) -> None:
         _reject_unknown(unknown)
+        if not isinstance(id, str) or id == "":
+            raise PrepullerError("id", "must be a non-empty string (the construct id)", id)
         # Validate everything before the construct joins the tree, so that a bad option
         # leaves no half-built prepuller behind to be synthesized.
         self._images_from = (
@@ -188,6 +198,7 @@ class ImagePrepuller(Construct):
             helper_image=parse_reference(helper_image, "helper_image"),
         )
         self._max_unavailable = _validation.int_or_percent(max_unavailable, "max_unavailable")
+        self._network_policy = _validation.boolean(network_policy, "network_policy")
         self._mode = _validation.one_of(mode, "mode", MODES)
         self._docker = _docker_settings(self._mode, docker_host_path, docker_image)
         extra_labels = _validation.label_map(labels or {}, "labels")
@@ -246,6 +257,7 @@ class ImagePrepuller(Construct):
                     annotations=self._annotations or None,
                 ),
                 produce=functools.partial(self._daemon_set_body, group),
+                annotate=self._checkov_skips,
             )
             for group, daemon_set_name in enumerate(daemon_set_names, start=1)
         ]
@@ -264,6 +276,7 @@ class ImagePrepuller(Construct):
                 image_pull_policy=self._pod_settings.image_pull_policy,
                 image_pull_secrets=self._pod_settings.image_pull_secrets,
                 daemon_set_names=lambda: [ds.metadata.name or "" for ds in self.daemon_sets],
+                annotate=self._checkov_skips,
             )
         if self._startup_taint is not None:
             assert resolved_namespace is not None
@@ -273,6 +286,18 @@ class ImagePrepuller(Construct):
                 namespace=resolved_namespace,
                 explicit_namespace=namespace,
                 labels={**helper_labels, "app.kubernetes.io/component": "startup-taint"},
+                annotate=self._checkov_skips,
+            )
+        if self._network_policy:
+            _network.add_policies(
+                self,
+                name=resolved_name,
+                namespace=namespace,
+                labels={**helper_labels, "app.kubernetes.io/component": "network-policy"},
+                pods={NAME_LABEL: resolved_name},
+                untaint=self._startup_taint is not None,
+                refresh_pods=_refresh.pod_selector(resolved_name) if self._refresh_schedule is not None else None,
+                annotate=self._checkov_skips,
             )
 
     # --- public surface -----------------------------------------------------------------
@@ -325,6 +350,10 @@ class ImagePrepuller(Construct):
         self._references.extend(_validation.sequence(images, "add_images", parse_reference))
 
     # --- synthesis ----------------------------------------------------------------------
+
+    def _checkov_skips(self, obj: dict[str, Any]) -> Mapping[str, str]:
+        context = _checkov.SkipContext(network_policy=self._network_policy)
+        return _checkov.skip_annotations(obj, context, existing=self._annotations)
 
     def _daemon_set_body(self, group: int) -> dict[str, Any]:
         if self._synth_check is not None:

@@ -45,7 +45,11 @@ KUBECTL_BINARY = "/bin/kubectl"
 #: 48 MiB RSS for ``get``/``patch``/``rollout restart`` against a small API server
 #: (tests/support/apiserver.py); discovery grows with the number of API resources (CRDs),
 #: hence a limit well above that. They run for seconds, once per node or per refresh.
+#: The ``cpu: 250m`` limit lets namespaces whose ResourceQuota counts ``limits.cpu`` admit
+#: the pods and satisfies policy scanners (checkov CKV_K8S_11); a limit reserves nothing,
+#: and kubectl's fraction of a CPU-second for a get and a patch is then spread over well
+#: under two seconds at worst.
 KUBECTL_RESOURCES: dict[str, dict[str, str]] = {
     "requests": {"cpu": "10m", "memory": "64Mi"},
-    "limits": {"memory": "256Mi"},
+    "limits": {"cpu": "250m", "memory": "256Mi"},
 }

@@ -85,10 +85,15 @@ SLEEP_COMMAND = ["sleep", "infinity"]
 #:   eclipse-che/che#21765: the NVIDIA hook killed with exit 137). A limit reserves
 #:   nothing on the node; it only counts against a namespace ``ResourceQuota`` on
 #:   ``limits.memory`` (images x nodes x limit), where ``keep_resources`` can lower it.
-#: - no CPU limit: throttling a sleeping process protects nothing.
+#: - ``cpu: 50m`` limit: a sleeping process never reaches it, and runc's ``container init``
+#:   (charged to the container) needs a few milliseconds of CPU, so a start waits one or two
+#:   100 ms CFS periods at most. It is there because a namespace whose ResourceQuota counts
+#:   ``limits.cpu`` rejects containers without one, and policy scanners flag its absence
+#:   (checkov CKV_K8S_11). It counts ``images x 50m`` per node against such a quota;
+#:   ``keep_resources={"limits": {"cpu": None}}`` removes it.
 KEEP_RESOURCES: dict[str, dict[str, str]] = {
     "requests": {"cpu": "1m", "memory": "4Mi"},
-    "limits": {"memory": "64Mi"},
+    "limits": {"cpu": "50m", "memory": "64Mi"},
 }
 
 

@@ -12,7 +12,7 @@ runtime once, as plain JSON, which also keeps synth time at the bare-``ApiObject
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import cdk8s
@@ -25,7 +25,9 @@ class SynthesizedObject(cdk8s.ApiObject):
     """An API object whose fields besides ``metadata`` come from ``produce()`` at synth.
 
     JSON patches added with :meth:`add_json_patch` (cdk8s's escape hatch) apply to the
-    whole object, body included, exactly as on any other ``ApiObject``.
+    whole object, body included, exactly as on any other ``ApiObject``. ``annotate``, when
+    given, receives the finished object (before those patches) and returns annotations to add
+    to its metadata: for what depends on the final body, such as checkov skips.
     """
 
     def __init__(
@@ -37,9 +39,11 @@ class SynthesizedObject(cdk8s.ApiObject):
         kind: str,
         metadata: cdk8s.ApiObjectMetadata,
         produce: Callable[[], dict[str, Any]],
+        annotate: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
     ) -> None:
         super().__init__(scope, id, api_version=api_version, kind=kind, metadata=metadata)
         self._produce = produce
+        self._annotate = annotate
         self._patches: list[cdk8s.JsonPatch] = []
 
     def add_json_patch(self, *ops: cdk8s.JsonPatch) -> None:
@@ -49,9 +53,19 @@ class SynthesizedObject(cdk8s.ApiObject):
     def to_json(self) -> Any:
         head = super().to_json()  # apiVersion, kind, metadata with the chart's namespace and labels
         document = {**head, **clean(self._produce())}
+        if self._annotate is not None:
+            _add_annotations(document, self._annotate(document))
         if self._patches:
             return cdk8s.JsonPatch.apply(document, *self._patches)
         return document
+
+
+def _add_annotations(document: dict[str, Any], extra: Mapping[str, str]) -> None:
+    """Merge annotations computed from the finished object (e.g. checkov skips) into its metadata."""
+    if extra:
+        metadata = document.setdefault("metadata", {})
+        merged = {**(metadata.get("annotations") or {}), **extra}
+        metadata["annotations"] = {key: merged[key] for key in sorted(merged)}
 
 
 def clean(value: Any) -> Any:

@@ -8,7 +8,8 @@ run the container's exact arguments with a real kubectl against a stub API serve
 check that patch. No shell is involved: the DaemonSet names are arguments.
 
 Objects, all named ``<name>-refresh`` and emitted only when a schedule is given:
-ServiceAccount, Role (``get`` and ``patch`` on ``apps/daemonsets`` limited by
+ServiceAccount (token projected into the kubectl container only, as for the taint
+remover), Role (``get`` and ``patch`` on ``apps/daemonsets`` limited by
 ``resourceNames`` to the prepuller's own DaemonSets: ``rollout restart`` reads each one,
 then patches it), RoleBinding, CronJob.
 """
@@ -27,12 +28,16 @@ from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
 from ._pods import restricted_container_security
 from ._references import ImageReference
+from ._taint import TOKEN_MOUNT, TOKEN_VOLUME, token_volume
 
-__all__ = ["RESTART_ANNOTATION", "add_refresh", "refresh_name", "schedule"]
+__all__ = ["POD_LABEL", "RESTART_ANNOTATION", "add_refresh", "pod_selector", "refresh_name", "schedule"]
 
 #: What ``kubectl rollout restart`` sets on the pod template.
 RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
 _SUFFIX = "-refresh"
+#: The label that tells the CronJob's pods apart (their NetworkPolicy selects it): not
+#: ``name=``, which selects the image-pulling pods (and their deny-all policy).
+POD_LABEL = "prepuller.io/refresh"
 #: CronJob names are at most 52 characters: the Job controller appends 11 of its own.
 _CRONJOB_NAME_MAX = 52
 
@@ -145,6 +150,11 @@ def refresh_name(name: str) -> str:
     return result
 
 
+def pod_selector(name: str) -> dict[str, str]:
+    """The labels that select the refresh CronJob's pods of prepuller ``name`` (and no other pod)."""
+    return {POD_LABEL: name}
+
+
 def add_refresh(
     scope: Construct,
     *,
@@ -156,6 +166,7 @@ def add_refresh(
     image_pull_policy: str | None,
     image_pull_secrets: list[str],
     daemon_set_names: Callable[[], list[str]],
+    annotate: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
 ) -> list[cdk8s.ApiObject]:
     """Define the refresh objects in ``scope``; returns them (ServiceAccount, Role,
     RoleBinding, CronJob).
@@ -163,12 +174,13 @@ def add_refresh(
     Args:
         name: the prepuller's name; the objects are ``<name>-refresh``.
         namespace: the explicit namespace of the objects, ``None`` for the chart's.
-        labels: the labels of every object and of the CronJob's pods.
+        labels: the labels of every object; the CronJob's pods also get :func:`pod_selector`.
         cron: a schedule already checked by :func:`schedule`.
         kubectl_image: the image holding ``/bin/kubectl``.
         image_pull_policy: as for every prepuller container; ``None`` for Kubernetes' default.
         image_pull_secrets: as for the prepuller's pods (a mirrored kubectl image may need them).
         daemon_set_names: the DaemonSets to restart, read at synth time.
+        annotate: computes extra annotations of each finished object (checkov skips).
     """
     object_name = refresh_name(name)
 
@@ -183,6 +195,7 @@ def add_refresh(
         metadata=metadata(),
         # Pods of this account get no token unless they ask: only the CronJob's pod does.
         produce=lambda: {"automountServiceAccountToken": False},
+        annotate=annotate,
     )
     role = SynthesizedObject(
         scope,
@@ -191,6 +204,7 @@ def add_refresh(
         kind="Role",
         metadata=metadata(),
         produce=lambda: {"rules": [role_rule(daemon_set_names())]},
+        annotate=annotate,
     )
     binding = SynthesizedObject(
         scope,
@@ -203,6 +217,7 @@ def add_refresh(
             # No namespace: a RoleBinding's ServiceAccount subject defaults to its own.
             "subjects": [{"kind": "ServiceAccount", "name": object_name}],
         },
+        annotate=annotate,
     )
     cron_job = SynthesizedObject(
         scope,
@@ -211,8 +226,16 @@ def add_refresh(
         kind="CronJob",
         metadata=metadata(),
         produce=lambda: _cron_job_body(
-            object_name, labels, cron, kubectl_image, image_pull_policy, image_pull_secrets, daemon_set_names()
+            object_name,
+            labels,
+            {**labels, **pod_selector(name)},
+            cron,
+            kubectl_image,
+            image_pull_policy,
+            image_pull_secrets,
+            daemon_set_names(),
         ),
+        annotate=annotate,
     )
     return [account, role, binding, cron_job]
 
@@ -235,6 +258,7 @@ def restart_args(daemon_sets: list[str]) -> list[str]:
 def _cron_job_body(
     name: str,
     labels: Mapping[str, str],
+    pod_labels: Mapping[str, str],
     cron: str,
     image: ImageReference,
     image_pull_policy: str | None,
@@ -250,10 +274,14 @@ def _cron_job_body(
         "resources": KUBECTL_RESOURCES,
         "securityContext": restricted_container_security(),
         "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [{"name": TOKEN_VOLUME, "mountPath": TOKEN_MOUNT, "readOnly": True}],
     }
     pod_spec = {
         "serviceAccountName": name,
-        "automountServiceAccountToken": True,  # the only prepuller pod that talks to the API by default
+        # The token is projected into the one container (as for the taint remover), not
+        # automounted: it reaches kubectl alone, and scanners see no automount (CKV_K8S_38).
+        "automountServiceAccountToken": False,
+        "volumes": [token_volume()],
         "enableServiceLinks": False,
         "restartPolicy": "Never",
         # The kubectl image is built for Linux only.
@@ -282,7 +310,7 @@ def _cron_job_body(
                     "backoffLimit": 3,
                     # kubectl needs seconds; ten minutes bounds a hung API connection.
                     "activeDeadlineSeconds": 600,
-                    "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec},
+                    "template": {"metadata": {"labels": dict(pod_labels)}, "spec": pod_spec},
                 },
             },
         }

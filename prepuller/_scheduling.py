@@ -8,6 +8,7 @@ validation (``pkg/apis/core/validation``) for the fields a pre-puller uses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = ["DEFAULT_RESOURCES", "affinity", "resources", "tolerations"]
 
 _TOLERATION_FIELDS = ("key", "operator", "value", "effect", "tolerationSeconds")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_INTEGER = re.compile(r"[-+]?[0-9]+")
 
 #: The resources every container gets unless ``resources=`` says otherwise.
 #:
@@ -31,14 +33,18 @@ _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 #:   ``nvidia-container-cli`` hook, which runs in the container's cgroup on GPU nodes, was
 #:   killed (exit 137) with small limits (eclipse-che/che#21765); 64Mi is twice Che's fix.
 #:   A limit reserves nothing, so headroom here is free.
-#: - no CPU limit: throttling a process that exits or sleeps protects nothing.
+#: - ``cpu: 100m`` limit: a namespace whose ResourceQuota counts ``limits.cpu`` rejects pods
+#:   without one, and policy scanners flag its absence (checkov CKV_K8S_11). A no-op, pause or
+#:   sleep never reaches it; starting a container (runc init, charged to the container) needs
+#:   a few milliseconds of CPU, so throttling delays a start by one 100 ms CFS period at most.
+#:   ``{"limits": {"cpu": None}}`` removes it.
 #:
 #: Init containers run one at a time, so the pod's effective request per node is
 #: ``max(one init container, the sum of the main containers)``: 5m CPU and 16Mi in the
 #: default mode, whatever the number of images.
 DEFAULT_RESOURCES: dict[str, dict[str, str]] = {
     "requests": {"cpu": "5m", "memory": "16Mi"},
-    "limits": {"memory": "64Mi"},
+    "limits": {"cpu": "100m", "memory": "64Mi"},
 }
 _RESOURCE_NAMES = ("cpu", "memory", "ephemeral-storage")
 
@@ -70,7 +76,12 @@ def _toleration(value: object, option: str) -> dict[str, Any]:
     if "effect" in item:
         result["effect"] = v.one_of(item["effect"], f"{option}.effect", _TAINT_EFFECTS)
     if "tolerationSeconds" in item:
-        result["tolerationSeconds"] = v.integer(item["tolerationSeconds"], f"{option}.tolerationSeconds")
+        result["tolerationSeconds"] = v.integer(
+            item["tolerationSeconds"],
+            f"{option}.tolerationSeconds",
+            minimum=-v.JS_SAFE_INTEGER,
+            maximum=v.JS_SAFE_INTEGER,
+        )
         if result.get("effect") != "NoExecute":
             raise PrepullerError(
                 f"{option}.effect", "must be 'NoExecute' when tolerationSeconds is set", item.get("effect")
@@ -122,13 +133,19 @@ def _requirement(operators: tuple[str, ...]) -> Validator:
             )
         if result["operator"] in ("Exists", "DoesNotExist") and values:
             raise PrepullerError(f"{option}.values", f"must be empty when operator is {result['operator']!r}", values)
-        if result["operator"] in ("Gt", "Lt") and (len(values) != 1 or not values[0].lstrip("-").isdigit()):
+        if result["operator"] in ("Gt", "Lt") and (len(values) != 1 or not _is_int64(values[0])):
             raise PrepullerError(
                 f"{option}.values", f"must be one integer when operator is {result['operator']!r}", values
             )
         return result
 
     return check
+
+
+def _is_int64(text: str) -> bool:
+    """What Go's ``strconv.ParseInt(text, 10, 64)`` accepts (the API server's check for Gt/Lt):
+    ASCII digits only (``str.isdigit`` also takes '²' and other scripts' digits)."""
+    return bool(_INTEGER.fullmatch(text)) and -(2**63) <= int(text) <= 2**63 - 1
 
 
 _node_selector_term = _struct(

@@ -33,7 +33,7 @@ untaint container, through a projected volume mounted there alone; the pod keeps
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import cdk8s
@@ -254,13 +254,20 @@ class _ClusterScoped(SynthesizedObject):
 
 
 def add_untaint_rbac(
-    scope: Construct, *, name: str, namespace: str, explicit_namespace: str | None, labels: Mapping[str, str]
+    scope: Construct,
+    *,
+    name: str,
+    namespace: str,
+    explicit_namespace: str | None,
+    labels: Mapping[str, str],
+    annotate: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
 ) -> list[cdk8s.ApiObject]:
     """Define the ServiceAccount, ClusterRole and ClusterRoleBinding; returns them.
 
     Args:
         namespace: the namespace the pods run in (the binding must name it).
         explicit_namespace: the ``namespace`` option, ``None`` to leave it to the chart.
+        annotate: computes extra annotations of each finished object (checkov skips).
     """
     account_name = service_account_name(name)
     role_name = cluster_role_name(name, namespace)
@@ -272,6 +279,7 @@ def add_untaint_rbac(
         metadata=cdk8s.ApiObjectMetadata(name=account_name, namespace=explicit_namespace, labels=dict(labels)),
         # The token is projected into the one container that needs it, never automounted.
         produce=lambda: {"automountServiceAccountToken": False},
+        annotate=annotate,
     )
     role = _ClusterScoped(
         scope,
@@ -280,6 +288,7 @@ def add_untaint_rbac(
         kind="ClusterRole",
         metadata=cdk8s.ApiObjectMetadata(name=role_name, labels=dict(labels)),
         produce=lambda: {"rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]}]},
+        annotate=annotate,
     )
     binding = _ClusterScoped(
         scope,
@@ -291,5 +300,6 @@ def add_untaint_rbac(
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
             "subjects": [{"kind": "ServiceAccount", "name": account_name, "namespace": namespace}],
         },
+        annotate=annotate,
     )
     return [account, role, binding]

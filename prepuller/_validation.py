@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any, TypeVar
 
 from ._errors import PrepullerError
@@ -35,11 +35,36 @@ _DECIMAL = {
     "E": Decimal(10**18),
 }
 _PERCENT = re.compile(r"^([0-9]+)%$")
+#: What YAML cannot carry raw (outside its printable set), plus YAML 1.1's extra line breaks.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+#: Quantity arithmetic without overflow or rounding for any quantity the regex admits
+#: (``Decimal(10) ** 999999999`` under the default context raises ``decimal.Overflow``).
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+_QUANTITY_MAX = Decimal(2**63 - 1)
+
+#: Kubernetes' ``int32`` fields (``maxUnavailable``) hold at most this.
+INT32_MAX = 2**31 - 1
+#: The largest integer cdk8s writes exactly: its synthesis runs in JavaScript, whose numbers
+#: are doubles, so a bigger ``int64`` (``tolerationSeconds``) would change silently.
+JS_SAFE_INTEGER = 2**53 - 1
 
 
 def string(value: object, option: str) -> str:
     if not isinstance(value, str):
         raise PrepullerError(option, "must be a string", value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate: YAML output is UTF-8, so it would be replaced or refused at synth.
+        raise PrepullerError(option, "must be valid Unicode text (it holds a lone surrogate)", value) from None
+    if _UNPRINTABLE.search(value):
+        # cdk8s writes these unescaped: YAML readers (kubectl's included) refuse the file, or
+        # (NEL, U+2028, U+2029) read a line break instead.
+        raise PrepullerError(
+            option,
+            "must be printable text: no control characters (tab, newline and CR are fine) or line separators",
+            value,
+        )
     return value
 
 
@@ -160,7 +185,8 @@ def annotation_map(value: object, option: str) -> dict[str, str]:
     for key, item in mapping(value, option).items():
         checked_key = label_key(key, f"{option} key")
         result[checked_key] = string(item, f"{option}[{key!r}]")
-    if sum(len(k) + len(v) for k, v in result.items()) > 256 * 1024:
+    # The API server counts bytes of UTF-8, not characters.
+    if sum(len(k.encode()) + len(v.encode()) for k, v in result.items()) > 256 * 1024:
         raise PrepullerError(option, "must be at most 256 KiB in total", f"{len(result)} annotations")
     return result
 
@@ -172,6 +198,8 @@ def quantity(value: object, option: str) -> str:
     text = str(value)
     if not _QUANTITY.fullmatch(text):
         raise PrepullerError(option, "must be a quantity such as '10m' or '64Mi'", value)
+    if quantity_value(text) > _QUANTITY_MAX:
+        raise PrepullerError(option, "must be at most 2^63-1 (the kubelet's int64 range)", value)
     return text
 
 
@@ -179,14 +207,15 @@ def quantity_value(text: str) -> Decimal:
     """The number a valid quantity stands for, to compare requests with limits."""
     match = _QUANTITY.fullmatch(text)
     assert match is not None, text
-    number = Decimal(match["number"])
+    number = _EXACT.create_decimal(match["number"])
     suffix = match["suffix"] or ""
     if suffix in _BINARY:
-        return number * _BINARY[suffix]
+        return _EXACT.multiply(number, _BINARY[suffix])
     if suffix in _DECIMAL:
-        return number * _DECIMAL[suffix]
-    if suffix:  # an exponent: e3, E-2
-        return number * Decimal(10) ** int(suffix[1:])
+        return _EXACT.multiply(number, _DECIMAL[suffix])
+    if suffix:  # an exponent: e3, E-2; beyond +-10**6 only its sign matters for comparisons
+        exponent = max(-(10**6), min(10**6, int(suffix[1:])))
+        return number.scaleb(exponent, _EXACT)
     return number
 
 
@@ -197,4 +226,4 @@ def int_or_percent(value: object, option: str) -> int | str:
         if match and 1 <= int(match[1]) <= 100:
             return value
         raise PrepullerError(option, "must be a whole number of at least 1 or a percentage from '1%' to '100%'", value)
-    return integer(value, option, minimum=1)
+    return integer(value, option, minimum=1, maximum=INT32_MAX)

@@ -20,8 +20,9 @@ def build(chart: cdk8s.Chart, **options: Any) -> list[dict[str, Any]]:
 
 
 def test_defaults_give_the_charts_daemonset_name_and_label(chart: cdk8s.Chart) -> None:
-    [daemon_set] = build(chart)
-    assert daemon_set["kind"] == "DaemonSet"
+    manifests = build(chart)
+    assert [m["kind"] for m in manifests] == ["DaemonSet", "NetworkPolicy"]
+    daemon_set = only(manifests, "DaemonSet")
     assert daemon_set["metadata"]["name"] == "prepull"
     assert daemon_set["spec"]["selector"] == {"matchLabels": {"name": "prepull"}}
     assert daemon_set["spec"]["template"]["metadata"]["labels"]["name"] == "prepull"
@@ -69,7 +70,10 @@ def test_every_container_is_restricted_and_explicit_about_resources(chart: cdk8s
             "runAsNonRoot": True,
             "runAsUser": 65534,
         }
-        assert container["resources"] == {"limits": {"memory": "64Mi"}, "requests": {"cpu": "5m", "memory": "16Mi"}}
+        assert container["resources"] == {
+            "limits": {"cpu": "100m", "memory": "64Mi"},
+            "requests": {"cpu": "5m", "memory": "16Mi"},
+        }
 
 
 def test_no_cdk8s_plus_defaults_leak_into_the_pods(chart: cdk8s.Chart) -> None:
@@ -143,7 +147,16 @@ def test_every_option_lands_where_kubernetes_expects_it() -> None:
     assert metadata["namespace"] == "prepuller"
     assert metadata["labels"]["team"] == "data"  # the chart's labels
     assert metadata["labels"]["tier"] == "infra"
-    assert metadata["annotations"] == {"owner": "platform@example.com"}
+    # The user's annotations, then checkov's skips (prepuller._checkov) on the DaemonSet only.
+    assert {k: v for k, v in metadata["annotations"].items() if not k.startswith("checkov.io/")} == {
+        "owner": "platform@example.com"
+    }
+    assert sorted(k for k in metadata["annotations"] if k.startswith("checkov.io/")) == [
+        "checkov.io/skip1",
+        "checkov.io/skip2",
+        "checkov.io/skip3",
+        "checkov.io/skip4",
+    ]
     template = daemon_set["spec"]["template"]
     assert template["metadata"]["labels"]["name"] == "warm-images"
     assert template["metadata"]["labels"]["tier"] == "infra"
@@ -177,7 +190,10 @@ def test_empty_node_selector_means_none(chart: cdk8s.Chart) -> None:
 
 def test_resources_none_removes_a_default_entry(chart: cdk8s.Chart) -> None:
     spec = pod_spec(build(chart, resources={"limits": {"memory": None}}))
-    assert spec["containers"][0]["resources"] == {"requests": {"cpu": "5m", "memory": "16Mi"}}
+    assert spec["containers"][0]["resources"] == {
+        "limits": {"cpu": "100m"},
+        "requests": {"cpu": "5m", "memory": "16Mi"},
+    }
 
 
 def test_escape_hatch_patches_apply_to_the_spec(chart: cdk8s.Chart) -> None:
@@ -198,7 +214,11 @@ def test_several_prepullers_coexist_across_names_charts_and_namespaces() -> None
     ImagePrepuller(first, "gpu", images=["cuda:12"])
     ImagePrepuller(second, "prepull", images=["redis:7"])
     ImagePrepuller(first, "elsewhere", name="prepull", namespace="other-ns", images=["redis:7"])
-    names = [(m["metadata"].get("namespace"), m["metadata"]["name"]) for m in synth(first) + synth(second)]
+    names = [
+        (m["metadata"].get("namespace"), m["metadata"]["name"])
+        for m in synth(first) + synth(second)
+        if m["kind"] == "DaemonSet"
+    ]
     assert sorted(names, key=str) == sorted(
         [(None, "prepull"), (None, "gpu"), ("other-ns", "prepull"), ("other", "prepull")], key=str
     )

@@ -188,7 +188,9 @@ def test_json_patches_apply_per_group(chart: cdk8s.Chart) -> None:
     prepuller = ImagePrepuller(chart, "prepull", images=SEVEN, parallel_pulls=2)
     prepuller.daemon_sets[1].add_json_patch(cdk8s.JsonPatch.add("/metadata/annotations", {"a": "b"}))
     first, second = _daemon_sets(synth(chart))
-    assert "annotations" not in first["metadata"] and second["metadata"]["annotations"] == {"a": "b"}
+    # The patch replaced the second's annotations (checkov's skips included); the first keeps them.
+    assert all(key.startswith("checkov.io/skip") for key in first["metadata"]["annotations"])
+    assert second["metadata"]["annotations"] == {"a": "b"}
 
 
 def test_images_added_after_construction_are_grouped_at_synth(chart: cdk8s.Chart) -> None:

@@ -111,17 +111,23 @@ def test_keep_mode_validates_strictly(chart: cdk8s.Chart) -> None:
 
 def test_sleepers_get_tiny_requests_and_init_containers_keep_resources(chart: cdk8s.Chart) -> None:
     spec = keep_spec(chart, resources={"requests": {"cpu": "10m"}})
-    assert KEEP_RESOURCES == {"requests": {"cpu": "1m", "memory": "4Mi"}, "limits": {"memory": "64Mi"}}
+    assert KEEP_RESOURCES == {"requests": {"cpu": "1m", "memory": "4Mi"}, "limits": {"cpu": "50m", "memory": "64Mi"}}
     for container in spec["containers"]:
-        assert container["resources"] == {"limits": {"memory": "64Mi"}, "requests": {"cpu": "1m", "memory": "4Mi"}}
+        assert container["resources"] == {
+            "limits": {"cpu": "50m", "memory": "64Mi"},
+            "requests": {"cpu": "1m", "memory": "4Mi"},
+        }
     for container in spec["initContainers"]:
-        assert container["resources"] == {"limits": {"memory": "64Mi"}, "requests": {"cpu": "10m", "memory": "16Mi"}}
+        assert container["resources"] == {
+            "limits": {"cpu": "100m", "memory": "64Mi"},
+            "requests": {"cpu": "10m", "memory": "16Mi"},
+        }
 
 
 def test_keep_resources_merge_over_the_sleepers_default(chart: cdk8s.Chart) -> None:
     spec = keep_spec(chart, keep_resources={"requests": {"memory": "2Mi", "cpu": None}, "limits": {"memory": "32Mi"}})
     for container in spec["containers"]:
-        assert container["resources"] == {"limits": {"memory": "32Mi"}, "requests": {"memory": "2Mi"}}
+        assert container["resources"] == {"limits": {"cpu": "50m", "memory": "32Mi"}, "requests": {"memory": "2Mi"}}
 
 
 @pytest.mark.parametrize(

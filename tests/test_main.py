@@ -34,7 +34,9 @@ def run(cwd: Path, *arguments: str, values_env: str | None = None) -> subprocess
 
 
 def written(cwd: Path) -> dict[str, object]:
-    document = yaml.safe_load((cwd / "dist" / "prepuller.k8s.yaml").read_text())
+    """The DaemonSet main.py wrote (its NetworkPolicy follows it in the same file)."""
+    documents = list(yaml.safe_load_all((cwd / "dist" / "prepuller.k8s.yaml").read_text()))
+    [document] = [d for d in documents if d["kind"] == "DaemonSet"]
     assert isinstance(document, dict)
     return document
 

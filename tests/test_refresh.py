@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from prepuller import ImagePrepuller, PrepullerError
 from prepuller._defaults import KUBECTL_BINARY, KUBECTL_IMAGE
 from prepuller._refresh import RESTART_ANNOTATION, schedule
+from prepuller._taint import token_volume
 from tests.conftest import only, synth, validate_strictly
 from tests.support.apiserver import StubApiServer, running_api_server
 from tests.support.expansion import expand
@@ -45,11 +46,11 @@ def container_of(cron_job: dict[str, Any]) -> dict[str, Any]:
 
 def test_nothing_is_emitted_unless_a_schedule_is_given(chart: cdk8s.Chart) -> None:
     ImagePrepuller(chart, "prepull", images=["nginx:1.25"])
-    assert [m["kind"] for m in synth(chart)] == ["DaemonSet"]
+    assert [m["kind"] for m in synth(chart)] == ["DaemonSet", "NetworkPolicy"]  # the deny-all only
 
 
 def test_a_schedule_adds_exactly_the_cron_job_and_its_rbac() -> None:
-    manifests = refreshed()
+    manifests = refreshed(network_policy=False)  # the NetworkPolicies: tests/test_network.py
     assert [m["kind"] for m in manifests] == ["DaemonSet", *HELPER_KINDS]
     for manifest in manifests[1:]:
         assert manifest["metadata"]["name"] == "prepull-refresh"
@@ -102,13 +103,21 @@ def test_the_cron_job_spec() -> None:
     assert (job["backoffLimit"], job["activeDeadlineSeconds"]) == (3, 600)
     pod = job["template"]["spec"]
     assert pod["restartPolicy"] == "Never"
-    assert pod["automountServiceAccountToken"] is True
+    # The token is projected into the kubectl container only (as for the taint remover).
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["volumes"] == [token_volume()]
     assert pod["enableServiceLinks"] is False
     container = container_of(cron_job)
     assert container["image"] == KUBECTL_IMAGE == "registry.k8s.io/kubectl:v1.33.9"
     assert container["command"] == [KUBECTL_BINARY]
     assert container["args"] == ["rollout", "restart", "daemonset/prepull"]
-    assert container["resources"] == {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+    assert container["volumeMounts"] == [
+        {"name": "prepuller-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True}
+    ]
+    assert container["resources"] == {
+        "requests": {"cpu": "10m", "memory": "64Mi"},
+        "limits": {"cpu": "250m", "memory": "256Mi"},
+    }
 
 
 def test_the_cron_job_pod_is_restricted() -> None:

@@ -50,7 +50,7 @@ def untaint(manifests: list[dict[str, Any]]) -> dict[str, Any]:
 def test_nothing_is_added_without_the_option(chart: cdk8s.Chart) -> None:
     ImagePrepuller(chart, "prepull", images=["nginx:1.25"], namespace="x")
     manifests = synth(chart)
-    assert [m["kind"] for m in manifests] == ["DaemonSet"]
+    assert [m["kind"] for m in manifests] == ["DaemonSet", "NetworkPolicy"]  # the deny-all only
     spec = pod_spec(manifests)
     assert "serviceAccountName" not in spec and "tolerations" not in spec
     assert [v["name"] for v in spec["volumes"]] == ["prepuller-tools"]
@@ -87,7 +87,10 @@ def test_the_untaint_container() -> None:
         {"name": "UNTAINT_FIRST_DELAY_SECONDS", "value": "1"},
         {"name": "UNTAINT_MAX_DELAY_SECONDS", "value": "60"},
     ]
-    assert container["resources"] == {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+    assert container["resources"] == {
+        "requests": {"cpu": "10m", "memory": "64Mi"},
+        "limits": {"cpu": "250m", "memory": "256Mi"},
+    }
 
 
 def test_the_untaint_container_is_restricted() -> None:
@@ -151,7 +154,8 @@ def test_the_rbac_is_minimal() -> None:
     assert "namespace" not in role["metadata"] and "namespace" not in binding["metadata"]
     for manifest in manifests[1:]:
         assert "name" not in manifest["metadata"]["labels"]
-        assert manifest["metadata"]["labels"]["app.kubernetes.io/component"] == "startup-taint"
+        component = "network-policy" if manifest["kind"] == "NetworkPolicy" else "startup-taint"
+        assert manifest["metadata"]["labels"]["app.kubernetes.io/component"] == component
 
 
 def test_the_explicit_namespace_is_the_one_bound() -> None:

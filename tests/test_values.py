@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import main
 from prepuller import ImagePrepuller, PrepullerError, load_values
 from prepuller._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE
+from prepuller._keep import KEEP_RESOURCES
 from prepuller._scheduling import DEFAULT_RESOURCES
 from prepuller._values import key_path, merge_values, reference_table, snake_case, values_schema
 
@@ -115,13 +116,14 @@ def test_schema_defaults_are_the_constructs_defaults() -> None:
     properties = values_schema()["properties"]
     for key, spec in properties.items():
         default = parameters[snake_case(key)].default if key != "docker" else None
-        if "default" in spec and isinstance(default, str):
+        if "default" in spec and isinstance(default, str | bool):
             assert spec["default"] == default, key
     # None in the signature means these defaults (they apply only in docker mode).
     assert properties["dockerHostPath"]["default"] == DOCKER_HOST_PATH
     assert properties["docker"]["properties"]["hostPath"]["default"] == DOCKER_HOST_PATH
     assert properties["dockerImage"]["default"] == DOCKER_IMAGE
     assert properties["resources"]["default"] == DEFAULT_RESOURCES
+    assert properties["keepResources"]["default"] == KEEP_RESOURCES
 
 
 @pytest.mark.parametrize(
@@ -163,6 +165,7 @@ def test_every_key_at_once_loads_and_synthesizes(values_dir: Path) -> None:
         refreshSchedule: "0 4 * * *"
         startupTaint: example.com/prepull
         kubectlImage: registry.k8s.io/kubectl:v1.33.9
+        networkPolicy: false
         """.replace("\n        ", "\n"),
     )
     values = load_values(path)
@@ -225,7 +228,8 @@ def test_keep_mode_keys_load_and_synthesize(values_dir: Path) -> None:
             "values/prod.yml: frobnicate: is not a known key; known keys here: docker, images, name, namespace, "
             "labels, annotations, nodeSelector, tolerations, affinity, priorityClassName, imagePullSecrets, "
             "imagePullPolicy, resources, pauseImage, helperImage, maxUnavailable, mode, dockerHostPath, "
-            "dockerImage, keepImages, keepResources, parallelPulls, refreshSchedule, startupTaint, kubectlImage (got 1)",
+            "dockerImage, keepImages, keepResources, parallelPulls, refreshSchedule, startupTaint, kubectlImage, "
+            "networkPolicy (got 1)",
         ),
         ("images: busybox\n", "values/prod.yml: images: must be a list (got 'busybox')"),
         ("images: []\n", "values/prod.yml: images: must not be empty (got [])"),
