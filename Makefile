@@ -57,7 +57,7 @@ lint: setup
 unit: setup
 	$(PY) -m pytest -m "not e2e"
 
-## End-to-end on podman + a local registry (root; installs Debian packages; see docs/e2e.md).
+## End-to-end on podman + a local registry (root; installs Debian packages; see the README).
 e2e: setup
 	tests/e2e/run
 
@@ -68,7 +68,7 @@ bench: setup
 	$(PY) benchmarks/discovery.py
 	$(PY) benchmarks/status.py
 
-## Pull times on a real engine: the prepuller against `podman pull` floors (root; docs/e2e.md).
+## Pull times on a real engine: the prepuller against `podman pull` floors (root; see the README).
 bench-e2e: setup
 	tests/e2e/run $(PY) benchmarks/e2e_pull.py
 
