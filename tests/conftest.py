@@ -18,6 +18,19 @@ os.environ.setdefault("CDK8S_CHECK_UPGRADE", "false")
 SCHEMA_VERSIONS = ("1.27.0", kubernetes_validate.utils.latest_version())
 
 
+#: The security context every container of the kubelet and keep modes has (Pod Security
+#: *restricted*, written out here so that a change in the library shows up as a failure).
+RESTRICTED_CONTAINER: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "privileged": False,
+    "readOnlyRootFilesystem": True,
+    "runAsGroup": 65534,
+    "runAsNonRoot": True,
+    "runAsUser": 65534,
+}
+
+
 @pytest.fixture
 def chart() -> cdk8s.Chart:
     """An empty chart (no namespace) in its own app."""

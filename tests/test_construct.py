@@ -10,7 +10,7 @@ import cdk8s
 import pytest
 
 from prepuller import HELPER_IMAGE, PAUSE_IMAGE, ImagePrepuller, PrepullerError
-from tests.conftest import only, pod_spec, synth, validate_strictly
+from tests.conftest import RESTRICTED_CONTAINER, only, pod_spec, synth, validate_strictly
 
 
 def build(chart: cdk8s.Chart, **options: Any) -> list[dict[str, Any]]:
@@ -61,15 +61,7 @@ def test_every_container_is_restricted_and_explicit_about_resources(chart: cdk8s
     assert spec["terminationGracePeriodSeconds"] == 0
     assert spec["nodeSelector"] == {"kubernetes.io/os": "linux"}
     for container in spec["initContainers"] + spec["containers"]:
-        assert container["securityContext"] == {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "privileged": False,
-            "readOnlyRootFilesystem": True,
-            "runAsGroup": 65534,
-            "runAsNonRoot": True,
-            "runAsUser": 65534,
-        }
+        assert container["securityContext"] == RESTRICTED_CONTAINER
         assert container["resources"] == {
             "limits": {"cpu": "100m", "memory": "64Mi"},
             "requests": {"cpu": "5m", "memory": "16Mi"},

@@ -10,7 +10,7 @@ import pytest
 from prepuller import ImagePrepuller, PrepullerError
 from prepuller._keep import KEEP_RESOURCES, keep_pod_spec
 
-from .conftest import pod_spec, synth, validate_strictly
+from .conftest import RESTRICTED_CONTAINER, pod_spec, synth, validate_strictly
 
 IMAGES = [
     "nginx:1.25",
@@ -84,15 +84,7 @@ def test_keep_mode_stays_restricted(chart: cdk8s.Chart) -> None:
     assert not any(k in spec for k in ("hostNetwork", "hostPID", "hostIPC"))
     assert all(set(volume) == {"name", "emptyDir"} for volume in spec["volumes"])
     for container in spec["initContainers"] + spec["containers"]:
-        assert container["securityContext"] == {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "privileged": False,
-            "readOnlyRootFilesystem": True,
-            "runAsGroup": 65534,
-            "runAsNonRoot": True,
-            "runAsUser": 65534,
-        }
+        assert container["securityContext"] == RESTRICTED_CONTAINER
         assert "ports" not in container
 
 
