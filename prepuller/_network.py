@@ -31,7 +31,6 @@ __all__ = [
     "add_policies",
     "api_server_egress_policy",
     "api_server_egress_spec",
-    "deny_all_policy",
     "deny_all_spec",
 ]
 
@@ -94,21 +93,6 @@ def _policy(
     )
 
 
-def deny_all_policy(
-    scope: Construct,
-    id: str,
-    *,
-    name: str,
-    namespace: str | None,
-    labels: Mapping[str, str],
-    pod_selector: Mapping[str, str],
-    annotate: Annotate | None = None,
-) -> SynthesizedObject:
-    """A NetworkPolicy denying all ingress and egress to ``pod_selector``'s pods."""
-    spec = deny_all_spec(pod_selector)
-    return _policy(scope, id, name=name, namespace=namespace, labels=labels, spec=spec, annotate=annotate)
-
-
 def api_server_egress_policy(
     scope: Construct,
     id: str,
@@ -146,39 +130,13 @@ def add_policies(
     - ``<name>-refresh-api`` when ``refresh_pods`` (the refresh CronJob's pod selector):
       egress to the API server, no ingress.
     """
-    policies = [
-        deny_all_policy(
-            scope,
-            "NetworkPolicy",
-            name=f"{name}-deny-all",
-            namespace=namespace,
-            labels=labels,
-            pod_selector=pods,
-            annotate=annotate,
-        )
-    ]
+    wanted = [("NetworkPolicy", "deny-all", deny_all_spec(pods))]
     if untaint:
-        policies.append(
-            api_server_egress_policy(
-                scope,
-                "UntaintNetworkPolicy",
-                name=f"{name}-untaint-api",
-                namespace=namespace,
-                labels=labels,
-                pod_selector=pods,
-                annotate=annotate,
-            )
-        )
+        wanted.append(("UntaintNetworkPolicy", "untaint-api", api_server_egress_spec(pods)))
     if refresh_pods is not None:
-        policies.append(
-            api_server_egress_policy(
-                scope,
-                "RefreshNetworkPolicy",
-                name=f"{name}-refresh-api",
-                namespace=namespace,
-                labels=labels,
-                pod_selector=refresh_pods,
-                annotate=annotate,
-            )
-        )
+        wanted.append(("RefreshNetworkPolicy", "refresh-api", api_server_egress_spec(refresh_pods)))
+    policies = [
+        _policy(scope, id, name=f"{name}-{suffix}", namespace=namespace, labels=labels, spec=spec, annotate=annotate)
+        for id, suffix, spec in wanted
+    ]
     return policies
