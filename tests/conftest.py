@@ -18,6 +18,14 @@ os.environ.setdefault("CDK8S_CHECK_UPGRADE", "false")
 SCHEMA_VERSIONS = ("1.27.0", kubernetes_validate.utils.latest_version())
 
 
+#: The pod security context of the kubelet and keep modes.
+RESTRICTED_POD: dict[str, Any] = {
+    "runAsGroup": 65534,
+    "runAsNonRoot": True,
+    "runAsUser": 65534,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
 #: The security context every container of the kubelet and keep modes has (Pod Security
 #: *restricted*, written out here so that a change in the library shows up as a failure).
 RESTRICTED_CONTAINER: dict[str, Any] = {

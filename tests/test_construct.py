@@ -10,7 +10,7 @@ import cdk8s
 import pytest
 
 from prepuller import HELPER_IMAGE, PAUSE_IMAGE, ImagePrepuller, PrepullerError
-from tests.conftest import RESTRICTED_CONTAINER, only, pod_spec, synth, validate_strictly
+from tests.conftest import RESTRICTED_CONTAINER, RESTRICTED_POD, only, pod_spec, synth, validate_strictly
 
 
 def build(chart: cdk8s.Chart, **options: Any) -> list[dict[str, Any]]:
@@ -50,12 +50,7 @@ def test_one_init_container_per_image_in_order_after_the_helper(chart: cdk8s.Cha
 
 def test_every_container_is_restricted_and_explicit_about_resources(chart: cdk8s.Chart) -> None:
     spec = pod_spec(build(chart))
-    assert spec["securityContext"] == {
-        "runAsGroup": 65534,
-        "runAsNonRoot": True,
-        "runAsUser": 65534,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
+    assert spec["securityContext"] == RESTRICTED_POD
     assert spec["automountServiceAccountToken"] is False
     assert spec["enableServiceLinks"] is False
     assert spec["terminationGracePeriodSeconds"] == 0

@@ -10,7 +10,7 @@ import pytest
 from prepuller import ImagePrepuller, PrepullerError
 from prepuller._keep import KEEP_RESOURCES, keep_pod_spec
 
-from .conftest import RESTRICTED_CONTAINER, pod_spec, synth, validate_strictly
+from .conftest import RESTRICTED_CONTAINER, RESTRICTED_POD, pod_spec, synth, validate_strictly
 
 IMAGES = [
     "nginx:1.25",
@@ -74,12 +74,7 @@ def test_no_pause_container_and_no_shell_anywhere(chart: cdk8s.Chart) -> None:
 
 def test_keep_mode_stays_restricted(chart: cdk8s.Chart) -> None:
     spec = keep_spec(chart)
-    assert spec["securityContext"] == {
-        "runAsGroup": 65534,
-        "runAsNonRoot": True,
-        "runAsUser": 65534,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
+    assert spec["securityContext"] == RESTRICTED_POD
     assert spec["automountServiceAccountToken"] is False
     assert not any(k in spec for k in ("hostNetwork", "hostPID", "hostIPC"))
     assert all(set(volume) == {"name", "emptyDir"} for volume in spec["volumes"])
