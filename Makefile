@@ -11,7 +11,7 @@ export JSII_SILENCE_SUPPORT_WARNING := 1
 export CDK8S_CHECK_UPGRADE := false
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup system-packages synth test lint unit e2e bench bench-e2e imports clean
+.PHONY: setup system-packages synth test lint unit e2e cluster bench bench-e2e bench-cluster imports clean
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -46,8 +46,8 @@ system-packages:
 	@command -v strace >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; } || true
 
-## Everything CI runs: lint, types, unit tests, then the end-to-end suite.
-test: setup system-packages lint unit e2e
+## Everything CI runs: lint, types, unit tests, the end-to-end suite, the real-cluster suite.
+test: setup system-packages lint unit e2e cluster
 
 lint: setup
 	$(PY) -m ruff check .
@@ -55,11 +55,16 @@ lint: setup
 	$(PY) -m mypy
 
 unit: setup
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest -m "not e2e and not cluster"
 
 ## End-to-end on podman + a local registry (root; installs Debian packages; see the README).
 e2e: setup
 	tests/e2e/run
+
+## The real-cluster suite: a one-node cluster built from source (root; see docs/cluster.md).
+## A cold build of its binaries takes tens of minutes; they are cached outside the repository.
+cluster: setup
+	tests/cluster/run
 
 ## Benchmarks (not tests): synth time and memory, end-to-end pull times.
 bench: setup
@@ -71,6 +76,10 @@ bench: setup
 ## Pull times on a real engine: the prepuller against `podman pull` floors (root; see the README).
 bench-e2e: setup
 	tests/e2e/run $(PY) benchmarks/e2e_pull.py
+
+## Pull times on the real cluster: the prepuller against `crictl pull` floors (root).
+bench-cluster: setup
+	tests/cluster/run $(PY) benchmarks/cluster_pull.py
 
 ## Regenerate imports/ offline from the schema kubernetes-validate ships.
 imports: setup

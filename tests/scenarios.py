@@ -58,7 +58,7 @@ class Scenario:
     def build(self, app: cdk8s.App) -> cdk8s.Chart:
         """Define this scenario's chart (named after the scenario) in ``app``."""
         chart = cdk8s.Chart(app, self.name, namespace=self.namespace)
-        options = {
+        options: dict[str, Any] = {
             key: value.scopes() if isinstance(value, Workloads) else value for key, value in self.options.items()
         }
         ImagePrepuller(chart, self.name, **options)

@@ -31,9 +31,10 @@ __all__ = [
 #: The variables ``tests/e2e/run`` exports; without them the suite is not prepared.
 REQUIRED = ("E2E_WORK", "E2E_REGISTRY", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "CONTAINERS_REGISTRIES_CONF")
 
-#: The registry names the suite's registries.conf maps to the local registry
-#: (``<prefix>/x`` is served from ``<registry>/<prefix>/x``).
-MAPPED_PREFIXES = ("docker.io", "registry.k8s.io", "e2e.example")
+#: The registry names the suites map to their local registry (``<prefix>/x`` is served from
+#: ``<registry>/<prefix>/x``): podman through the e2e suite's registries.conf, containerd
+#: through the cluster suite's hosts.toml files (quay.io and ghcr.io there only).
+MAPPED_PREFIXES = ("docker.io", "registry.k8s.io", "quay.io", "ghcr.io", "e2e.example")
 
 
 class EngineError(RuntimeError):
