@@ -64,7 +64,8 @@ def test_docker_mode_draws_pod_security_warnings_in_a_restricted_namespace(
     code, output = dry_run(cluster, scenario, namespace)
     assert code == 0, output  # workload objects only warn; their pods are rejected (below)
     assert PSA_WARNING in output, output
-    assert "hostPath volumes" in output, output
+    assert 'uses restricted volume type "hostPath"' in output, output
+    assert "must not set runAsUser=0" in output, output
 
 
 def test_docker_mode_pods_are_rejected_in_a_restricted_namespace(cluster: Cluster, namespace: str) -> None:
@@ -78,7 +79,7 @@ def test_docker_mode_pods_are_rejected_in_a_restricted_namespace(cluster: Cluste
 
     message = cluster.wait_until("the DaemonSet controller's FailedCreate event", rejected)
     assert 'is forbidden: violates PodSecurity "restricted:latest"' in message, message
-    assert 'hostPath volumes (volume "docker")' in message or "hostPath volumes" in message, message
+    assert 'restricted volume types (volume "docker" uses restricted volume type "hostPath")' in message, message
     assert cluster.pods(namespace, "name=docker") == []
 
 

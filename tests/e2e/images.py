@@ -164,7 +164,9 @@ def filler_image(name: str, megabytes: float, seed: int) -> ImageSpec:
     """An image of one layer holding ``megabytes`` of random bytes from ``seed`` (no shell).
 
     Different seeds give different layers, so no two filler images share a blob."""
-    content = random.Random(seed).randbytes(int(megabytes * MIB))
+    generator, size = random.Random(seed), int(megabytes * MIB)
+    # In chunks: one randbytes() call of hundreds of MiB overflows a C int.
+    content = b"".join(generator.randbytes(min(MIB, size - start)) for start in range(0, size, MIB))
     return ImageSpec(names=(name,), files=(ImageFile("/filler", content=content, mode=0o644),))
 
 
