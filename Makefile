@@ -15,9 +15,15 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+# What synthesis needs and nothing more: the package with its runtime dependencies.
+$(VENV)/.runtime: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+# Then the tests', linters' and benchmarks' tools.
+$(VENV)/.installed: $(VENV)/.runtime
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
@@ -31,11 +37,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## Synthesize dist/ from main.py through the real cdk8s CLI. Values files in
-## $PREPULLER_VALUES are checked first: `cdk8s synth` empties dist/ before running the app.
-synth: setup
+## Synthesize dist/ from main.py through the real cdk8s CLI; installs only what that needs.
+## `cdk8s synth` empties its output folder before it runs the app, so it writes to
+## .dist-new and dist/ is replaced only when it succeeded: a failed run leaves dist/ as it was.
+## Values files in $PREPULLER_VALUES are checked first, for a one-line message.
+synth: $(VENV)/.runtime node_modules/.installed
 	$(PY) main.py --check
-	cdk8s synth
+	rm -rf .dist-new
+	cdk8s synth --output .dist-new
+	rm -rf dist && mv .dist-new dist
 
 ## Debian packages the unit tests run for real: a static busybox (the startup-taint script
 ## runs under it, as in the pod) and strace (tests/test_network_in_cluster.py: in-cluster kubectl
@@ -77,4 +87,4 @@ imports: setup
 	source $(VENV)/bin/activate && ../shared/tools/cdk8s-import-offline
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build .dist-new *.egg-info .pytest_cache .mypy_cache .ruff_cache
