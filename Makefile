@@ -9,9 +9,11 @@ PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_SUPPORT_WARNING := 1
 export CDK8S_CHECK_UPGRADE := false
+# mkdocs-material prints a banner about its successor on every build; the build is what matters.
+export NO_MKDOCS_2_WARNING := 1
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup system-packages synth test lint unit e2e bench bench-e2e imports clean
+.PHONY: setup system-packages synth test lint docs docs-generate unit e2e bench bench-e2e imports clean
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -22,9 +24,9 @@ $(VENV)/.runtime: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
-# Then the tests', linters' and benchmarks' tools.
+# Then the tests', linters', benchmarks' and docs site's tools.
 $(VENV)/.installed: $(VENV)/.runtime
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,docs]'
 	touch $@
 
 $(CHECKOV_VENV)/.installed: constraints-checkov.txt
@@ -59,10 +61,18 @@ system-packages:
 ## Everything CI runs: lint, types, unit tests, then the end-to-end suite.
 test: setup system-packages lint unit e2e
 
-lint: setup
+lint: setup docs
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check $(wildcard prepuller tests main.py benchmarks)
+	$(PY) -m ruff format --check $(wildcard prepuller tests main.py benchmarks tools)
 	$(PY) -m mypy
+
+## The docs site, strictly: any warning (a broken link or anchor, a page not in mkdocs.yml's nav) fails.
+## The generated reference pages are checked by tests/test_docs.py; `make docs-generate` rewrites them.
+docs: setup
+	$(PY) -m mkdocs build --strict --quiet --site-dir build/site
+
+docs-generate: setup
+	$(PY) tools/generate_docs.py
 
 unit: setup
 	$(PY) -m pytest -m "not e2e"
