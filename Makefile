@@ -9,16 +9,24 @@ PY := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_SUPPORT_WARNING := 1
 export CDK8S_CHECK_UPGRADE := false
+# mkdocs-material prints a banner about its successor on every build; the build is what matters.
+export NO_MKDOCS_2_WARNING := 1
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup system-packages synth test lint unit e2e cluster bench bench-e2e bench-cluster imports clean
+.PHONY: setup system-packages synth test lint docs docs-generate unit e2e cluster bench bench-e2e bench-cluster imports clean
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+# What synthesis needs and nothing more: the package with its runtime dependencies.
+$(VENV)/.runtime: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+# Then the tests', linters', benchmarks' and docs site's tools.
+$(VENV)/.installed: $(VENV)/.runtime
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,docs]'
 	touch $@
 
 $(CHECKOV_VENV)/.installed: constraints-checkov.txt
@@ -31,11 +39,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## Synthesize dist/ from main.py through the real cdk8s CLI. Values files in
-## $PREPULLER_VALUES are checked first: `cdk8s synth` empties dist/ before running the app.
-synth: setup
+## Synthesize dist/ from main.py through the real cdk8s CLI; installs only what that needs.
+## `cdk8s synth` empties its output folder before it runs the app, so it writes to
+## .dist-new and dist/ is replaced only when it succeeded: a failed run leaves dist/ as it was.
+## Values files in $PREPULLER_VALUES are checked first, for a one-line message.
+synth: $(VENV)/.runtime node_modules/.installed
 	$(PY) main.py --check
-	cdk8s synth
+	rm -rf .dist-new
+	cdk8s synth --output .dist-new
+	rm -rf dist && mv .dist-new dist
 
 ## Debian packages the unit tests run for real: a static busybox (the startup-taint script
 ## runs under it, as in the pod) and strace (tests/test_network_in_cluster.py: in-cluster kubectl
@@ -49,10 +61,18 @@ system-packages:
 ## Everything CI runs: lint, types, unit tests, the end-to-end suite, the real-cluster suite.
 test: setup system-packages lint unit e2e cluster
 
-lint: setup
+lint: setup docs
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check $(wildcard prepuller tests main.py benchmarks)
+	$(PY) -m ruff format --check $(wildcard prepuller tests main.py benchmarks tools)
 	$(PY) -m mypy
+
+## The docs site, strictly: any warning (a broken link or anchor, a page not in mkdocs.yml's nav) fails.
+## The generated reference pages are checked by tests/test_docs.py; `make docs-generate` rewrites them.
+docs: setup
+	$(PY) -m mkdocs build --strict --quiet --site-dir build/site
+
+docs-generate: setup
+	$(PY) tools/generate_docs.py
 
 unit: setup
 	$(PY) -m pytest -m "not e2e and not cluster"
@@ -86,4 +106,4 @@ imports: setup
 	source $(VENV)/bin/activate && ../shared/tools/cdk8s-import-offline
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build .dist-new *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -54,11 +54,20 @@ def values_files(arguments: Sequence[str], environ: Mapping[str, str]) -> list[s
     return [*from_env, *arguments]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``main.py`` (also what the CLI reference in ``docs/`` is generated from)."""
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="Synthesize the image prepuller into dist/ (as `cdk8s synth` does).",
-        epilog=f"Values files also come from ${VALUES_ENV} (separated by {os.pathsep!r}), before any -f.",
+        epilog=(
+            f"Values files also come from ${VALUES_ENV} (separated by {os.pathsep!r}), before any -f.\n\n"
+            "exit codes:\n"
+            "  0  dist/ written (with --check: the values files are valid; nothing written)\n"
+            "  1  a values file is unreadable or invalid: one line on stderr naming the file, the key\n"
+            "     and the value; nothing is written\n"
+            "  2  usage error (unknown option)"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "-f",
@@ -69,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a YAML values file (the Helm chart's docker.images/docker.hostPath, or our keys); repeatable",
     )
     parser.add_argument("--check", action="store_true", help="only validate the values files; write nothing")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
     arguments = parser.parse_args(argv)
     files = values_files(arguments.values, os.environ)
     try:

@@ -2,7 +2,7 @@
 
 Public API::
 
-    from prepuller import ImagePrepuller, PrepullerError, images_in, load_values
+    from prepuller import ImagePrepuller, PrepullerError, PrepullerWarning, images_in, load_values
 
 Everything else lives in private modules and may change.
 """
@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._defaults import DOCKER_IMAGE, HELPER_IMAGE, MODES, PAUSE_IMAGE
-from ._errors import PrepullerError
+from ._errors import PrepullerError, PrepullerWarning
 
 if TYPE_CHECKING:
     from ._construct import ImagePrepuller
@@ -27,6 +27,7 @@ __all__ = [
     "PAUSE_IMAGE",
     "ImagePrepuller",
     "PrepullerError",
+    "PrepullerWarning",
     "images_in",
     "load_values",
 ]

@@ -8,7 +8,7 @@ fixed in the object or explained in the object itself, where a reviewer reads it
 
 :data:`SKIPS` is the one table of (check id, reason, when). :func:`skip_annotations` turns it into
 annotations for one synthesized object, applying only the entries whose condition holds for that
-object, so a skip never hides a check that would pass. ``README.md's security section`` carries the table
+object, so a skip never hides a check that would pass. ``docs/security.md`` carries the table
 rendered by :func:`markdown_table` (a test keeps the two equal).
 
 Every object the construct emits (DaemonSets of every mode and group, NetworkPolicies, the
@@ -191,7 +191,7 @@ def reason(check_id: str) -> str:
 
 
 def markdown_table() -> str:
-    """The skip table as Markdown, as ``README.md's security section`` shows it."""
+    """The skip table as Markdown, as ``docs/security.md`` shows it."""
     lines = ["| Check | Skipped when | Reason (the annotation's text) |", "| --- | --- | --- |"]
     lines += [f"| `{skip.check_id}` | {skip.when} | {skip.reason} |" for skip in SKIPS]
     return "\n".join(lines) + "\n"

@@ -33,8 +33,12 @@ _EPILOG = """\
 examples:
   kubectl get deploy,sts,ds,cronjob,job,pod -A -o json | prepuller images -
   helm template my-release ./chart | prepuller images - --exclude 'registry.k8s.io/*'
-  prepuller images dist/ --format values > chart-env-config/prod/images-prepuller.yml
+  prepuller images manifests/ --format values > chart-env-config/prod/images-prepuller.yml
   prepuller images manifests/ --count
+
+A prepuller's own objects (labelled app.kubernetes.io/name=image-prepuller: its
+DaemonSets and pods, the refresh CronJob) are left out, with their helper, pause and
+kubectl images; --include-prepuller reads them as any other workload.
 
 formats:
   lines   one image per line (with --count: the count, two spaces, the image)
@@ -91,6 +95,12 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--count", action="store_true", help="show how many workloads use each image, most used first")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a warning was printed")
+    parser.add_argument(
+        "--include-prepuller",
+        action="store_true",
+        help="also read the prepuller's own objects (labelled app.kubernetes.io/name=image-prepuller), "
+        "which are left out by default",
+    )
     parser.set_defaults(images_parser=parser)
 
 
@@ -103,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             _print_error("no input: give a PATH, or - and pipe manifests into stdin")
             return 2
         paths = [_STDIN]
-    discovery = Discovery()
+    discovery = Discovery(skip_prepullers=not args.include_prepuller)
     warnings: list[str] = []
     try:
         for name, text in _inputs(paths, warnings):

@@ -1,7 +1,7 @@
 """``prepuller status``: which node has which image, why a pull failed, and ``--wait``.
 
 Runs ``kubectl`` (found on ``PATH``; never through a shell, every value one argv entry)
-or reads its JSON from files, and prints what :mod:`prepuller._status` makes of it.
+or reads its JSON or YAML output from files, and prints what :mod:`prepuller._status` makes of it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
+
+import yaml
 
 from . import _validation
 from ._errors import PrepullerError
@@ -45,8 +47,8 @@ exit codes:
   3    --wait: the timeout passed before every image was on every node
   4    kubectl is missing, failed (e.g. cannot reach the cluster, not allowed to
        list pods) or printed something that is not JSON
-  5    --from-file/--nodes-file: cannot be read, is not JSON, or is not a List of
-       Pods/Nodes (the message gives the position)
+  5    --from-file/--nodes-file: cannot be read, is neither JSON nor YAML, or is not a
+       List of Pods/Nodes (the message gives the position)
   130  interrupted
 
 Nodes that are not Ready, and nodes the DaemonSet's nodeSelector or tolerations exclude,
@@ -57,6 +59,7 @@ examples:
   prepuller status -n prepuller
   prepuller status -n prepuller --wait --timeout 10m     # in CI/CD, before rolling out
   kubectl get pods -l name=prepull -o json | prepuller status --from-file -
+  prepuller status --from-file pods.yaml --nodes-file nodes.yaml   # kubectl get -o yaml
 """
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)")
@@ -128,16 +131,16 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--context", metavar="CONTEXT", help="kubeconfig context for kubectl")
     parser.add_argument(
         "--from-file", metavar="FILE", dest="from_file",
-        help="read the pods' JSON (kubectl get pods -l name=NAME -o json) from FILE, or stdin for '-'; "
-        "kubectl is not run; only pods labelled name=NAME are read",
+        help="read the pods (kubectl get pods -l name=NAME -o json, or -o yaml) from FILE, or stdin for '-'; "
+        "kubectl is not run, so -n, --kubeconfig and --context are refused; only pods labelled name=NAME are read",
     )  # fmt: skip
     parser.add_argument(
         "--nodes-file", metavar="FILE", dest="nodes_file",
-        help="read the nodes' JSON (kubectl get nodes -o json) from FILE instead of running kubectl",
+        help="read the nodes (kubectl get nodes -o json, or -o yaml) from FILE instead of running kubectl",
     )  # fmt: skip
     parser.add_argument(
         "-o", "--output", choices=("table", "json"), default="table",
-        help="table for people, json for scripts (schema in the README) (default: %(default)s)",
+        help="table for people, json for scripts (its schema: docs/guide/status.md) (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
         "--wait", action="store_true",
@@ -174,6 +177,16 @@ def run(args: argparse.Namespace, *, clock: _Clock | None = None) -> int:
     """Run ``prepuller status`` with parsed ``args``; print to stdout/stderr; return the exit code."""
     if args.wait and args.from_file is not None:
         return _fail("--wait polls the cluster through kubectl; it cannot be used with --from-file", EXIT_USAGE)
+    if args.from_file is not None:
+        kubectl_options = {"-n/--namespace": args.namespace, "--kubeconfig": args.kubeconfig, "--context": args.context}
+        for option, value in kubectl_options.items():
+            if value is not None:
+                return _fail(
+                    f"{option} is for kubectl, which --from-file does not run: select the pods when you "
+                    f"write the file (kubectl get pods {'-n NAMESPACE ' if option.startswith('-n') else ''}"
+                    "-l name=NAME -o json)",
+                    EXIT_USAGE,
+                )
     try:
         if args.wait:
             return _wait(args, clock or _Clock())
@@ -307,7 +320,19 @@ def _kubectl(args: argparse.Namespace, *command: str, namespaced: bool = True) -
         raise _Failure(f"`kubectl {what}` printed something that is not JSON: {error}", EXIT_KUBECTL) from None
 
 
+class _KubectlYamlLoader(yaml.SafeLoader):
+    """YAML as ``kubectl get -o yaml`` prints it, read into what its ``-o json`` gives: plain
+    strings, numbers, booleans, lists and mappings (no timestamps, which JSON has not)."""
+
+
+_KubectlYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _read_json(path: str, option: str) -> Any:
+    """The document in ``path`` (``-``: stdin): JSON, or YAML (``kubectl get -o yaml``)."""
     name = "stdin" if path == "-" else path
     try:
         if path == "-":
@@ -320,4 +345,10 @@ def _read_json(path: str, option: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise _Failure(f"{option} {name}: not JSON: {error}", EXIT_INPUT) from None
+        json_error = error
+    try:
+        return yaml.load(text, Loader=_KubectlYamlLoader)
+    except yaml.YAMLError as error:
+        if text.lstrip()[:1] in ("{", "["):  # meant as JSON: its message is the useful one
+            raise _Failure(f"{option} {name}: not JSON: {json_error}", EXIT_INPUT) from None
+        raise _Failure(f"{option} {name}: neither JSON nor YAML: {' '.join(str(error).split())}", EXIT_INPUT) from None

@@ -12,7 +12,16 @@ import cdk8s
 from constructs import Construct
 
 from . import _checkov, _groups, _keep, _network, _refresh, _scheduling, _taint, _tree, _validation
-from ._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, KUBECTL_IMAGE, MODES, NAME_LABEL, PAUSE_IMAGE
+from ._defaults import (
+    APP_NAME_LABEL,
+    DOCKER_HOST_PATH,
+    DOCKER_IMAGE,
+    HELPER_IMAGE,
+    KUBECTL_IMAGE,
+    MODES,
+    NAME_LABEL,
+    PAUSE_IMAGE,
+)
 from ._docker import DockerSettings, docker_pod_annotations, docker_pod_spec, host_path
 from ._errors import PrepullerError
 from ._manifest import SynthesizedObject
@@ -35,9 +44,9 @@ class ImagePrepuller(Construct):
     Args:
         scope: the construct (usually a ``cdk8s.Chart``) to define this in.
         id: the construct id; also the default ``name``.
-        images: the image references to pull, in order. Required, not empty, unless
-            ``images_from`` is given. Duplicates (``busybox`` and
+        images: the image references to pull, in order. Duplicates (``busybox`` and
             ``docker.io/library/busybox:latest``) are pulled once, as the first one is written.
+            Default: none, and then ``images_from`` is required (otherwise not empty).
         images_from: constructs (charts, the app, any construct) whose workloads' images are
             pulled too, after ``images``: the images of every pod spec below them, found with
             :func:`prepuller.images_in` when the app is synthesized, so constructs added after
@@ -64,8 +73,8 @@ class ImagePrepuller(Construct):
             Default: what Kubernetes chooses per image: ``Always`` for ``:latest`` or no tag,
             ``IfNotPresent`` otherwise.
         resources: ``{"requests": {...}, "limits": {...}}`` for every container, merged key by
-            key over the default ``requests: {cpu: 5m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}``
-            (``None`` removes a default entry).
+            key over the default (``None`` removes a default entry). Default:
+            ``requests: {cpu: 5m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}``.
         pause_image: the main container's image. Default: ``registry.k8s.io/pause:3.10``.
         helper_image: the image whose static busybox (``/bin/busybox``) is copied into the
             pod to run inside every listed image. Default: ``docker.io/library/busybox:1.37.0-musl``.
@@ -74,7 +83,7 @@ class ImagePrepuller(Construct):
         mode: ``"kubelet"`` (the kubelet pulls each image; any runtime; Pod Security
             *restricted*) or ``"docker"`` (the Helm chart's way: ``docker image pull`` through
             the node's Docker socket, as root, with a hostPath; needs Pod Security
-            *privileged*; see the README's Docker mode section). Default: ``"kubelet"``.
+            *privileged*; see the docs' Docker mode page). Default: ``"kubelet"``.
         docker_host_path: ``mode="docker"`` only: the node directory holding ``docker.sock``
             (the chart's ``docker.hostPath``). Default: ``/var/run``.
         docker_image: ``mode="docker"`` only: the docker CLI image that runs the pulls.
@@ -85,9 +94,9 @@ class ImagePrepuller(Construct):
             shell-less images work), in place of the pause container. Costs a tiny request
             per image (see ``keep_resources``). Default: ``False``.
         keep_resources: with ``keep_images=True``, the resources of each sleeping container,
-            merged key by key over ``requests: {cpu: 1m, memory: 4Mi}, limits: {cpu: 50m, memory: 64Mi}``
-            as ``resources`` is over its default; ``resources`` still applies to the init
-            containers. Default: those figures (why: ``prepuller._keep.KEEP_RESOURCES``).
+            merged key by key over the default as ``resources`` is over its own (why these
+            figures: ``prepuller._keep.KEEP_RESOURCES``); ``resources`` still applies to the
+            init containers. Default: ``requests: {cpu: 1m, memory: 4Mi}, limits: {cpu: 50m, memory: 64Mi}``.
         parallel_pulls: K, the number of DaemonSets the images are split over, so that a node
             pulls up to K images at once where the kubelet allows parallel pulls
             (``serializeImagePulls: false``). From 1 to the number of distinct images. With
@@ -99,7 +108,10 @@ class ImagePrepuller(Construct):
             ``@weekly``, ...) on which a CronJob restarts the DaemonSet(s) as ``kubectl rollout
             restart`` does, so that mutable tags are pulled again; it comes with its own
             ServiceAccount, Role (``get`` and ``patch`` on these DaemonSets only) and
-            RoleBinding, all named ``<name>-refresh``. Default: none, and none of it is emitted.
+            RoleBinding, all named ``<name>-refresh``. Only images pulled with ``Always`` are
+            pulled again: with ``image_pull_policy="IfNotPresent"`` (or ``"Never"``) and a
+            ``:latest`` or untagged image a ``PrepullerWarning`` says so. Default: none, and
+            none of it is emitted.
         startup_taint: the key of a ``NoSchedule`` taint that new nodes register with; the
             pods tolerate it and, once every image is pulled, remove exactly that taint from
             their node, so that user pods land only on nodes that have the images. Adds a
@@ -218,6 +230,8 @@ class ImagePrepuller(Construct):
         self._refresh_schedule = _refresh.schedule(refresh_schedule) if refresh_schedule is not None else None
         if self._refresh_schedule is not None:
             _refresh.refresh_name(resolved_name)  # fails now, not at synth, when the name is too long
+            # stacklevel 3: past jsii's metaclass __call__, to the line that built the prepuller
+            _refresh.warn_if_nothing_is_pulled_again(image_pull_policy, self._references, stacklevel=3)
         self._startup_taint = _taint.taint_key(startup_taint) if startup_taint is not None else None
         if self._startup_taint is not None and resolved_namespace is None:
             raise PrepullerError(
@@ -235,7 +249,7 @@ class ImagePrepuller(Construct):
         self._name = resolved_name
         self._namespace = resolved_namespace
         self._labels = {
-            "app.kubernetes.io/name": "image-prepuller",
+            APP_NAME_LABEL[0]: APP_NAME_LABEL[1],
             "app.kubernetes.io/instance": resolved_name,
             "app.kubernetes.io/component": "prepuller",
             "app.kubernetes.io/managed-by": "cdk8s",
@@ -314,8 +328,12 @@ class ImagePrepuller(Construct):
 
     @property
     def images(self) -> list[str]:
-        """The images that will be pulled, de-duplicated, in order, as written; those of
-        ``images_from`` as found at the time of the call."""
+        """The images that will be pulled, de-duplicated, in order, as written.
+
+        Those of ``images_from`` are found at the time of the call: before synth, images of
+        workloads not yet added below its scopes are missing (synth reads the tree again and
+        pulls them). Read it once the app is complete, or after ``app.synth()``.
+        """
         return [reference.text for reference in self._pulled_references(require=False)]
 
     @property
@@ -347,7 +365,10 @@ class ImagePrepuller(Construct):
         Raises:
             PrepullerError: an argument is not a valid image reference.
         """
-        self._references.extend(_validation.sequence(images, "add_images", parse_reference))
+        added = _validation.sequence(images, "add_images", parse_reference)
+        if self._refresh_schedule is not None:
+            _refresh.warn_if_nothing_is_pulled_again(self._pod_settings.image_pull_policy, added, stacklevel=2)
+        self._references.extend(added)
 
     # --- synthesis ----------------------------------------------------------------------
 
@@ -358,7 +379,11 @@ class ImagePrepuller(Construct):
     def _daemon_set_body(self, group: int) -> dict[str, Any]:
         if self._synth_check is not None:
             self._synth_check.reset()
-        references = self._pulled_references()
+        try:
+            references = self._pulled_references()
+        except PrepullerError as error:  # the tree changed since the check: same one line first
+            _tree.report_synth_error(self.node.path, error)
+            raise
         if self._parallel_pulls > 1:
             # Grouped at synth: images may be added after construction.
             references = _groups.split(references, self._parallel_pulls)[group - 1]

@@ -21,6 +21,11 @@ RUN_AS_UID = 65534
 #: (``kubectl get pods -lname=prepull``).
 NAME_LABEL = "name"
 
+#: The recommended label every object of a prepuller carries (DaemonSets, their pods, the
+#: refresh CronJob, its Jobs and pods, RBAC objects, NetworkPolicies): how ``prepuller images``
+#: recognises a synthesized or deployed prepuller among other manifests.
+APP_NAME_LABEL = ("app.kubernetes.io/name", "image-prepuller")
+
 #: The docker CLI that ``mode="docker"`` runs against the node's Docker engine (the Helm
 #: chart used ``docker:18.09.1``). The ``-cli`` variant has no daemon; this is the release
 #: the docker-mode script was verified with (its pull writes no files: read-only root works).

@@ -17,7 +17,11 @@ What is read:
 - Only ``spec``: ``status.containerStatuses[].image`` is the runtime's spelling of the same
   image and is ignored.
 
-Everything else (Services, ConfigMaps, CRDs, scalars) is skipped silently. A container without
+Everything else (Services, ConfigMaps, CRDs, scalars) is skipped silently. With
+``skip_prepullers=True`` (what ``prepuller images`` does unless ``--include-prepuller``), so are
+the prepuller's own objects: those labelled ``app.kubernetes.io/name: image-prepuller`` (its
+DaemonSets and their pods, the refresh CronJob, its Jobs and pods), whose helper, pause and
+kubectl images are not images to pre-pull and which are not workloads to count. A container without
 ``image`` is skipped too: the API lets configuration tools fill it in later. An ``image`` that
 is not a valid reference is never dropped silently: it becomes a :class:`Problem`.
 
@@ -44,6 +48,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._defaults import APP_NAME_LABEL
 from ._errors import PrepullerError
 from ._references import ImageReference, parse_reference
 
@@ -129,8 +134,11 @@ class Discovery:
         discovery.problems    # [Problem, ...]
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, skip_prepullers: bool = False) -> None:
+        """``skip_prepullers``: leave out the objects of synthesized or deployed prepullers
+        (see the module docstring). Default: ``False``, every workload is read."""
         self.problems: list[Problem] = []
+        self._skip_prepullers = skip_prepullers
         self._uses: list[_Use] = []
         self._controllers: dict[_Key, _Key] = {}
         self._present: set[_Key] = set()
@@ -154,6 +162,8 @@ class Discovery:
             self._add_list(document, kind, source=source, where=where)
             return
         if kind not in _POD_SPEC_PATHS or not _served_as(document, kind):
+            return
+        if self._skip_prepullers and _is_prepuller_object(document):
             return
         path, _ = _POD_SPEC_PATHS[kind]
         spec = _dig(document, path)
@@ -264,6 +274,12 @@ def matches(reference: ImageReference, patterns: Iterable[str]) -> bool:
     or its canonical form, so ``docker.io/*`` also matches ``nginx``."""
     candidates = (reference.text, canonical(reference))
     return any(fnmatch.fnmatchcase(text, pattern) for pattern in patterns for text in candidates)
+
+
+def _is_prepuller_object(document: Mapping[str, Any]) -> bool:
+    metadata = document.get("metadata")
+    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+    return isinstance(labels, Mapping) and labels.get(APP_NAME_LABEL[0]) == APP_NAME_LABEL[1]
 
 
 def _served_as(document: Mapping[str, Any], kind: str) -> bool:

@@ -4,6 +4,9 @@ The whole tree::
 
     ValueError
      └── PrepullerError        bad input: an option, an image reference, a values file
+    UserWarning
+     └── PrepullerWarning      valid input that does not do what it seems to (e.g. a refresh
+                               that can pull nothing again)
 
 Every error names the option (or the values-file key path) and quotes the bad value, so
 a message alone tells the user what to fix.
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PrepullerError"]
+__all__ = ["PrepullerError", "PrepullerWarning"]
 
 _MISSING: Any = object()
 
@@ -36,6 +39,11 @@ class PrepullerError(ValueError):
         if value is not _MISSING:
             message += f" (got {_quote(value)})"
         super().__init__(message)
+
+
+class PrepullerWarning(UserWarning):
+    """Options that are valid but do not do what they seem to; the message names the option
+    and says what to change. Issued with :func:`warnings.warn` at construction."""
 
 
 def _quote(value: Any) -> str:

@@ -17,20 +17,29 @@ then patches it), RoleBinding, CronJob.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import cdk8s
 from constructs import Construct
 
 from ._defaults import KUBECTL_BINARY, KUBECTL_RESOURCES, RUN_AS_UID
-from ._errors import PrepullerError
+from ._errors import PrepullerError, PrepullerWarning
 from ._manifest import SynthesizedObject
 from ._pods import restricted_container_security
 from ._references import ImageReference
 from ._taint import TOKEN_MOUNT, TOKEN_VOLUME, token_volume
 
-__all__ = ["POD_LABEL", "RESTART_ANNOTATION", "add_refresh", "pod_selector", "refresh_name", "schedule"]
+__all__ = [
+    "POD_LABEL",
+    "RESTART_ANNOTATION",
+    "add_refresh",
+    "pod_selector",
+    "refresh_name",
+    "schedule",
+    "warn_if_nothing_is_pulled_again",
+]
 
 #: What ``kubectl rollout restart`` sets on the pod template.
 RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
@@ -40,6 +49,29 @@ _SUFFIX = "-refresh"
 POD_LABEL = "prepuller.io/refresh"
 #: CronJob names are at most 52 characters: the Job controller appends 11 of its own.
 _CRONJOB_NAME_MAX = 52
+
+
+def warn_if_nothing_is_pulled_again(
+    image_pull_policy: str | None, references: Iterable[ImageReference], *, stacklevel: int
+) -> None:
+    """Warn (:class:`PrepullerWarning`) when a refresh would re-pull nothing: with
+    ``image_pull_policy`` ``IfNotPresent`` or ``Never`` the restarted pods find every tag on the
+    node already, so a mutable tag (``:latest``, or none) that moved is never pulled again."""
+    if image_pull_policy not in ("IfNotPresent", "Never"):
+        return
+    for reference in references:
+        if reference.digest is None and reference.tag in (None, "latest"):
+            warnings.warn(
+                PrepullerWarning(
+                    f"refresh_schedule: with image_pull_policy {image_pull_policy!r} the restarted pods pull "
+                    f"nothing again, so the mutable tag {reference.text!r} is never refreshed; set "
+                    "image_pull_policy='Always', or leave it unset (Kubernetes then pulls :latest and untagged "
+                    "images with Always)"
+                ),
+                stacklevel=stacklevel + 1,
+            )
+            return
+
 
 # --- the schedule ---------------------------------------------------------------------------
 # Written here rather than taken from a library (croniter, cron-validator): what matters is

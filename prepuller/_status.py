@@ -219,7 +219,7 @@ class Report:
         return f"; not counted: {_first(skipped)}" if skipped else ""
 
     def to_json(self) -> dict[str, Any]:
-        """The ``--output json`` document; its schema is documented in the README."""
+        """The ``--output json`` document; its schema is documented in docs/guide/status.md."""
         counted = self.counted
         return {
             "name": self.name,

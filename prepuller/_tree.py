@@ -15,6 +15,7 @@ marks itself with the class attribute named by ``HIDES_OWN_OBJECTS``: a marker r
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 
@@ -27,7 +28,15 @@ from ._discovery import Discovery
 from ._errors import PrepullerError
 from ._references import ImageReference
 
-__all__ = ["HIDES_OWN_OBJECTS", "SynthCheck", "check_before_synth", "images_in", "references_in", "scope"]
+__all__ = [
+    "HIDES_OWN_OBJECTS",
+    "SynthCheck",
+    "check_before_synth",
+    "images_in",
+    "references_in",
+    "report_synth_error",
+    "scope",
+]
 
 #: The class attribute (set to ``True``) of constructs whose ApiObjects are never read.
 HIDES_OWN_OBJECTS = "_prepuller_hides_own_objects"
@@ -80,9 +89,10 @@ def check_before_synth(construct: Construct, check: Callable[[], object]) -> Syn
     """Run ``check`` when the app validates its constructs, before ``App.synth()`` writes any file.
 
     A :class:`PrepullerError` it raises fails the synth with its message (cdk8s prefixes the
-    construct path); nothing is written to the output directory.
+    construct path); nothing is written to the output directory. The message is also printed
+    on one line of stderr (:func:`report_synth_error`).
     """
-    synth_check = SynthCheck(check)
+    synth_check = SynthCheck(check, construct.node.path)
     construct.node.add_validation(synth_check)
     return synth_check
 
@@ -98,8 +108,9 @@ class SynthCheck:
     A failure is never remembered.
     """
 
-    def __init__(self, check: Callable[[], object]) -> None:
+    def __init__(self, check: Callable[[], object], path: str) -> None:
         self._check = check
+        self._path = path
         self._passed = False
 
     def validate(self) -> list[str]:
@@ -108,6 +119,7 @@ class SynthCheck:
         try:
             self._check()
         except PrepullerError as error:
+            report_synth_error(self._path, error)
             return [str(error)]
         self._passed = True
         return []
@@ -115,6 +127,16 @@ class SynthCheck:
     def reset(self) -> None:
         """Check again at the next validation."""
         self._passed = False
+
+
+def report_synth_error(path: str, error: PrepullerError) -> None:
+    """Print ``prepuller: error: <construct path>: <message>`` on stderr.
+
+    An error raised while ``app.synth()`` runs crosses the cdk8s (jsii) runtime and reaches
+    the user as a ``RuntimeError`` after a long JavaScript stack; this line comes first, so
+    that what to fix is the first thing read.
+    """
+    print(f"prepuller: error: {path}: {error}", file=sys.stderr, flush=True)
 
 
 def _hides_own_objects(construct: IConstruct) -> bool:

@@ -105,7 +105,7 @@ def from_values(text: str) -> dict[str, Any]:
         return load_values(path)
 
 
-#: What docker mode breaks of the restricted profile, on purpose (README: Docker mode).
+#: What docker mode breaks of the restricted profile, on purpose (docs/guide/docker-mode.md).
 DOCKER_EXCEPTIONS = {
     "host_path_volumes": "the node's Docker socket is mounted from the host, as in the Helm chart",
     "volume_types": "hostPath (the Docker socket) is not a restricted volume type",

@@ -11,7 +11,7 @@ from prepuller import _checkov
 from tests.checkov_runner import ScenarioFindings, findings, results_table, start, strip_skips, synthesize
 from tests.scenarios import IMAGES, SCENARIOS, Scenario
 
-DOCS = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "security.md"
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,7 @@ def test_no_failed_checks(runs: tuple[Findings, Findings], scenario: Scenario) -
     assert found.passed, "checkov ran no check at all"
     assert sorted(found.failed) == sorted(scenario.checkov_failures), (
         "fix the construct, or add the check to prepuller/_checkov.py SKIPS with its reason "
-        "(and README.md's security section) if it truly does not apply"
+        "(and docs/security.md) if it truly does not apply"
     )
 
 
@@ -87,4 +87,4 @@ def test_every_skip_is_needed(runs: tuple[Findings, Findings], scenario: Scenari
 
 def test_docs_show_the_current_results(runs: tuple[Findings, Findings]) -> None:
     table = results_table({name: found for name, found in runs[0].items() if name in SCENARIOS})
-    assert table in DOCS.read_text(), f"update the checkov results in README.md's security section to:\n{table}"
+    assert table in DOCS.read_text(), f"update the checkov results in docs/security.md to:\n{table}"

@@ -13,7 +13,7 @@ from prepuller import ImagePrepuller, _checkov
 from prepuller._checkov import SkipContext, skip_annotations
 from tests.conftest import only, synth
 
-DOCS = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "security.md"
 
 
 def daemon_set(*images: str, policy: str | None = "IfNotPresent", namespace: str | None = "ns") -> dict[str, Any]:
@@ -41,8 +41,7 @@ def test_reasons_are_single_lines_checkov_can_parse() -> None:
 
 def test_docs_carry_the_table() -> None:
     assert _checkov.markdown_table() in DOCS.read_text(), (
-        "README.md's security section must contain prepuller._checkov.markdown_table() verbatim:\n"
-        + _checkov.markdown_table()
+        "docs/security.md must contain prepuller._checkov.markdown_table() verbatim:\n" + _checkov.markdown_table()
     )
 
 

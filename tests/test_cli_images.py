@@ -238,10 +238,16 @@ def test_helm_template_output_on_stdin() -> None:
     ]
 
 
-def test_the_repos_own_dist_lists_the_prepuller_images() -> None:
-    """dist/ holds a synthesized prepuller: to a reader of files it is a plain DaemonSet, so its
-    own images are listed (documented; --exclude them if unwanted)."""
+def test_the_prepullers_own_objects_are_left_out_of_synthesized_output() -> None:
+    """dist/ holds only a synthesized prepuller: its helper, pulled and pause images are not
+    workloads to pre-pull for, so nothing is listed (and the empty result is a warning)."""
     result = run("images", "dist/")
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == "prepuller images: warning: no container images found\n"
+
+
+def test_include_prepuller_lists_the_prepullers_own_images() -> None:
+    result = run("images", "dist/", "--include-prepuller")
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
         "docker.io/library/busybox:1.37.0-musl",
@@ -249,6 +255,45 @@ def test_the_repos_own_dist_lists_the_prepuller_images() -> None:
         "quay.io/jupyter/scipy-notebook:2024-10-07",
         "gcr.io/distroless/static-debian12:nonroot",
         "registry.k8s.io/pause:3.10",
+    ]
+
+
+def test_a_clusters_prepuller_pods_and_refresh_cronjob_are_not_counted(tmp_path: Path) -> None:
+    """What `kubectl get ds,cronjob,pod -o json` returns from a cluster running a prepuller with
+    refresh_schedule beside one Deployment: only the Deployment's image is listed and counted."""
+    app = cdk8s.Testing.app()
+    chart = cdk8s.Chart(app, "c", namespace="tools")
+    ImagePrepuller(chart, "prepull", images=["nginx:1.25"], refresh_schedule="@daily")
+    synthesized = synth(chart)
+    [daemon_set] = [m for m in synthesized if m["kind"] == "DaemonSet"]
+    [cron_job] = [m for m in synthesized if m["kind"] == "CronJob"]
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "prepull-x7k2q",
+            "namespace": "tools",
+            "labels": daemon_set["spec"]["template"]["metadata"]["labels"],
+            "ownerReferences": [{"kind": "DaemonSet", "name": "prepull", "controller": True}],
+        },
+        "spec": daemon_set["spec"]["template"]["spec"],
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]}}},
+    }
+    listing = tmp_path / "cluster.json"
+    listing.write_text(json.dumps({"kind": "List", "items": [daemon_set, cron_job, pod, deployment]}))
+    result = run("images", listing, "--count")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "1  nginx:1.25\n", "")
+    everything = run("images", listing, "--count", "--include-prepuller")
+    assert everything.stdout.splitlines() == [
+        "2  nginx:1.25",
+        "1  docker.io/library/busybox:1.37.0-musl",
+        "1  registry.k8s.io/pause:3.10",
+        "1  registry.k8s.io/kubectl:v1.33.9",
     ]
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from prepuller import _cli_status
 from prepuller._cli_status import parse_duration
@@ -293,6 +295,68 @@ def test_from_files_with_nodes(tmp_path: Path) -> None:
     done = prepuller("--from-file", pods, "--nodes-file", nodes)
     assert done.returncode == 0
     assert done.stdout.endswith("\n1/1 node ready, 3 images each; not counted: node-down (node not Ready)\n")
+
+
+def kubectl_yaml(document: JSON) -> str:
+    """``document`` as ``kubectl get -o yaml`` prints it; timestamps left unquoted, which YAML
+    would otherwise read as dates."""
+    text = yaml.safe_dump(document, sort_keys=False)
+    return re.sub(r"'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)'", r"\1", text)
+
+
+def test_kubectl_yaml_reads_as_its_json(tmp_path: Path) -> None:
+    pods, nodes = load("keep-pods.json"), node_list("node-a", "node-down")
+    yaml_text = kubectl_yaml(pods)
+    assert re.search(r"startedAt: \d{4}-", yaml_text), "the fixture should carry unquoted timestamps"
+    from_json = prepuller(
+        "--from-file",
+        write(tmp_path, "pods.json", pods),
+        "--nodes-file",
+        write(tmp_path, "nodes.json", nodes),
+        "-o",
+        "json",
+    )
+    from_yaml = prepuller(
+        "--from-file",
+        write(tmp_path, "pods.yaml", yaml_text),
+        "--nodes-file",
+        write(tmp_path, "nodes.yaml", kubectl_yaml(nodes)),
+        "-o",
+        "json",
+    )
+    assert (from_yaml.returncode, from_yaml.stderr) == (0, "")
+    assert from_yaml.stdout == from_json.stdout
+    on_stdin = prepuller("--from-file", "-", stdin=yaml_text)
+    assert on_stdin.returncode == 0
+    assert on_stdin.stdout.endswith("1/1 node ready, 3 images each\n")
+
+
+def test_a_file_that_is_neither_json_nor_yaml_exits_5_with_the_position(tmp_path: Path) -> None:
+    path = write(tmp_path, "pods.yaml", "kind: List\nitems: [a\n b: c\n")
+    done = prepuller("--from-file", path)
+    assert done.returncode == 5
+    assert done.stderr.startswith(f"prepuller status: error: --from-file {path}: neither JSON nor YAML: ")
+    assert "line 3, column 3" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "shown"),
+    [
+        (["-n", "prepuller"], "-n/--namespace"),
+        (["--namespace=prepuller"], "-n/--namespace"),
+        (["--context", "prod"], "--context"),
+        (["--kubeconfig", "/tmp/config"], "--kubeconfig"),
+    ],
+)
+def test_kubectl_options_with_from_file_are_a_usage_error(kubectl: Kubectl, option: list[str], shown: str) -> None:
+    done = prepuller("--from-file", "-", *option, stdin=json.dumps(READY), kubectl=kubectl)
+    assert (done.returncode, done.stdout) == (2, "")
+    namespace = "-n NAMESPACE " if shown == "-n/--namespace" else ""
+    assert done.stderr == (
+        f"prepuller status: error: {shown} is for kubectl, which --from-file does not run: select the pods "
+        f"when you write the file (kubectl get pods {namespace}-l name=NAME -o json)\n"
+    )
+    assert kubectl.calls == []
 
 
 def test_bad_json_file_exits_5_with_the_position(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prepuller import ImagePrepuller, PrepullerError
+from prepuller import ImagePrepuller, PrepullerError, PrepullerWarning
 from prepuller._defaults import KUBECTL_BINARY, KUBECTL_IMAGE
 from prepuller._refresh import RESTART_ANNOTATION, schedule
 from prepuller._taint import token_volume
@@ -42,6 +43,52 @@ def container_of(cron_job: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- what is emitted -----------------------------------------------------------------------
+
+
+_NOTHING_AGAIN = (
+    "refresh_schedule: with image_pull_policy {policy!r} the restarted pods pull nothing again, so the mutable "
+    "tag {image!r} is never refreshed; set image_pull_policy='Always', or leave it unset (Kubernetes then pulls "
+    ":latest and untagged images with Always)"
+)
+
+
+@pytest.mark.parametrize("policy", ["IfNotPresent", "Never"])
+@pytest.mark.parametrize("image", ["nginx", "nginx:latest", "ghcr.io/example/app:latest"])
+def test_a_refresh_that_pulls_no_mutable_tag_again_warns(chart: cdk8s.Chart, policy: str, image: str) -> None:
+    with pytest.warns(PrepullerWarning) as caught:
+        ImagePrepuller(
+            chart, "prepull", images=["redis:7.2", image], refresh_schedule="@daily", image_pull_policy=policy
+        )
+    assert [str(warning.message) for warning in caught] == [_NOTHING_AGAIN.format(policy=policy, image=image)]
+    assert caught[0].filename == __file__  # points at the user's line
+
+
+def test_images_added_later_are_checked_too(chart: cdk8s.Chart) -> None:
+    prepuller = ImagePrepuller(
+        chart, "prepull", images=["redis:7.2"], refresh_schedule="@daily", image_pull_policy="IfNotPresent"
+    )
+    with pytest.warns(PrepullerWarning, match=re.escape("the mutable tag 'nginx' is never refreshed")):
+        prepuller.add_images("nginx")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"image_pull_policy": "Always", "images": ["nginx:latest"]},
+        {"images": ["nginx:latest", "nginx"]},  # Kubernetes' default for these is Always
+        {"image_pull_policy": "IfNotPresent", "images": ["redis:7.2", f"nginx@sha256:{'a' * 64}"]},
+    ],
+)
+def test_a_refresh_that_pulls_again_does_not_warn(chart: cdk8s.Chart, options: dict[str, Any]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ImagePrepuller(chart, "prepull", refresh_schedule="@daily", **options)
+
+
+def test_the_policy_without_a_refresh_does_not_warn(chart: cdk8s.Chart) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ImagePrepuller(chart, "prepull", images=["nginx:latest"], image_pull_policy="IfNotPresent")
 
 
 def test_nothing_is_emitted_unless_a_schedule_is_given(chart: cdk8s.Chart) -> None:

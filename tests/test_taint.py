@@ -427,7 +427,7 @@ def test_the_script_refuses_a_key_that_is_not_a_taint_key(tmp_path: Path, contai
 
 @pytest.mark.slow
 def test_the_documented_recovery_command_untaints_every_node(tmp_path: Path) -> None:
-    """README (startup taint): `kubectl taint nodes --all <key>:NoSchedule-` after the
+    """docs/guide/refresh-taint.md (startup taint): `kubectl taint nodes --all <key>:NoSchedule-` after the
     prepuller is gone. It untaints every node that has the taint, leaves other taints alone,
     and exits 1 with 'not found' for nodes without it (expected, and documented)."""
     with running_api_server() as server:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +243,18 @@ def test_images_from_sees_constructs_added_after_the_prepuller() -> None:
     validate_strictly(manifests)
 
 
+def test_images_before_synth_are_those_found_so_far_as_its_docstring_says() -> None:
+    app = cdk8s.Testing.app()
+    apps, infra = cdk8s.Chart(app, "apps"), cdk8s.Chart(app, "infra", namespace="infra")
+    prepuller = ImagePrepuller(infra, "prepull", images=["explicit:1"], images_from=[apps])
+    assert prepuller.images == ["explicit:1"]  # the Deployment is not defined yet
+    typed_deployment(apps, "web", "nginx:1.25")
+    assert prepuller.images == ["explicit:1", "nginx:1.25"]
+    assert pulled(synth(infra)) == ["explicit:1", "nginx:1.25"]
+    doc = " ".join((ImagePrepuller.images.__doc__ or "").split())
+    assert "before synth, images of workloads not yet added below its scopes are missing" in doc
+
+
 def test_images_may_be_omitted_with_images_from(chart: cdk8s.Chart) -> None:
     ImagePrepuller(chart, "prepull", images_from=[chart])
     typed_deployment(chart, "web", "nginx:1.25")
@@ -328,6 +342,50 @@ def test_an_invalid_image_found_fails_synth_naming_the_construct(tmp_path: Path)
     assert list((tmp_path / "dist").iterdir()) == []
     with pytest.raises(RuntimeError, match=re.escape(expected)):
         cdk8s.Testing.synth(infra)
+
+
+BAD_APP = """
+import cdk8s
+from prepuller import ImagePrepuller
+
+app = cdk8s.App(outdir="dist")
+apps, infra = cdk8s.Chart(app, "apps"), cdk8s.Chart(app, "infra")
+ImagePrepuller(infra, "prepull", images=["ok:1"], images_from=[apps])
+raw = cdk8s.ApiObject(apps, "raw", api_version="v1", kind="Pod", metadata=cdk8s.ApiObjectMetadata(name="raw"))
+raw.add_json_patch(cdk8s.JsonPatch.add("/spec", {"containers": [{"name": "c", "image": "https://bad/image"}]}))
+app.synth()
+"""
+
+
+@pytest.mark.slow
+def test_a_synth_error_reaches_the_user_as_one_line_before_the_javascript_stack(tmp_path: Path) -> None:
+    """What a user running their own app reads: our one-line message first; the jsii runtime's
+    JavaScript stack and the Python traceback only after it."""
+    (tmp_path / "app.py").write_text(BAD_APP)
+    environment = {
+        **os.environ,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "JSII_SILENCE_SUPPORT_WARNING": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    line = (
+        "prepuller: error: infra/prepull: images_from: apps/raw (Pod raw): spec.containers[0].image: is not a valid "
+        "image reference: it must not have a URL scheme (got 'https://bad/image')"
+    )
+    lines = [text for text in done.stderr.splitlines() if not text.startswith("b'!!")]  # Node.js end-of-life banner
+    assert lines[0] == line, done.stderr
+    assert lines.count(line) == 1
+    assert "Traceback" in done.stderr and "RuntimeError" in done.stderr  # still follows
+    assert not (tmp_path / "dist").exists() or list((tmp_path / "dist").iterdir()) == []
 
 
 def test_images_from_with_every_kind_validates_strictly() -> None:

