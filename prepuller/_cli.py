@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from . import _cli_images, _cli_status
+from . import _cli_images, _cli_lock, _cli_status
 
 __all__ = ["main"]
 
 #: Subcommand name -> its module.
-_COMMANDS: dict[str, ModuleType] = {"images": _cli_images, "status": _cli_status}
+_COMMANDS: dict[str, ModuleType] = {"images": _cli_images, "lock": _cli_lock, "status": _cli_status}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
