@@ -61,12 +61,13 @@ unit: setup
 e2e: setup
 	tests/e2e/run
 
-## Benchmarks (not tests): synth time and memory, end-to-end pull times.
+## Benchmarks (not tests): synth time and memory, status, lock (a local docker-registry), end-to-end pull times.
 bench: setup
 	$(PY) benchmarks/synth.py
 	$(PY) benchmarks/grouping.py
 	$(PY) benchmarks/discovery.py
 	$(PY) benchmarks/status.py
+	$(PY) benchmarks/lock.py
 
 ## Pull times on a real engine: the prepuller against `podman pull` floors (root; see the README).
 bench-e2e: setup

@@ -95,9 +95,7 @@ def _entry(digest: str) -> str:
     return f'{{"digest": "{digest}", "platforms": {{"linux/amd64": {{"digest": "{digest}", "size": 1}}}}}}'
 
 
-def test_an_image_missing_from_the_lock_is_an_error_naming_it_and_the_file(
-    chart: cdk8s.Chart, lock_file: Path
-) -> None:
+def test_an_image_missing_from_the_lock_is_an_error_naming_it_and_the_file(chart: cdk8s.Chart, lock_file: Path) -> None:
     with pytest.raises(PrepullerError) as caught:
         ImagePrepuller(chart, "prepull", images=[*IMAGES, "redis:7"], lock=str(lock_file))
     assert str(caught.value) == (
@@ -195,7 +193,10 @@ def test_check_with_an_invalid_lock_file_exits_2(tmp_path: Path, capsys: Any) ->
     bad = tmp_path / "lock.json"
     bad.write_text("[]")
     assert main(["lock", "nginx", "-o", str(bad), "--check"]) == 2
-    assert capsys.readouterr().err == f"prepuller lock: error: lock file {bad}: (top level): must be of type object (got [])\n"
+    assert (
+        capsys.readouterr().err
+        == f"prepuller lock: error: lock file {bad}: (top level): must be of type object (got [])\n"
+    )
 
 
 @pytest.mark.parametrize(("option", "value"), [("--jobs", "0"), ("--jobs", "65"), ("--timeout", "-1")])

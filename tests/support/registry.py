@@ -217,6 +217,7 @@ class Pushed:
     platform: str
     manifest_size: int
     media_type: str
+    config_digest: str
 
 
 class Pusher:
@@ -281,12 +282,13 @@ class Pusher:
             for layer in layers
         ]
         media_type = DOCKER_MANIFEST if docker else OCI_MANIFEST
+        config_digest = self.blob(repository, config_bytes)
         manifest = {
             "schemaVersion": 2,
             "mediaType": media_type,
             "config": {
                 "mediaType": DOCKER_CONFIG if docker else OCI_CONFIG,
-                "digest": self.blob(repository, config_bytes),
+                "digest": config_digest,
                 "size": len(config_bytes),
             },
             "layers": descriptors,
@@ -294,7 +296,14 @@ class Pusher:
         body = json.dumps(manifest, sort_keys=True).encode()
         digest = self.manifest(repository, tag or digest_of(body), manifest, media_type)
         size = len(config_bytes) + sum(len(layer) for layer in layers)
-        return Pushed(digest=digest, size=size, platform=platform, manifest_size=len(body), media_type=media_type)
+        return Pushed(
+            digest=digest,
+            size=size,
+            platform=platform,
+            manifest_size=len(body),
+            media_type=media_type,
+            config_digest=config_digest,
+        )
 
     def index(self, repository: str, tag: str, images: Sequence[Pushed], *, attestation: bool = True) -> str:
         """An OCI index of ``images`` (pushed by digest first), plus an ``unknown/unknown``
