@@ -66,9 +66,9 @@ def add_parser(subparsers: Any) -> None:
         "lock",
         help="pin image references to the digests their registries serve (a lock file)",
         description=(
-            "Resolve image references through the registries' HTTP API (the OCI distribution spec) "
-            "and write a JSON lock file: for each reference as written, the digest served and, per "
-            "platform, the image digest and its download size. ImagePrepuller(lock=...) and the "
+            "Resolve image references through the registries' HTTP API (the OCI distribution spec)\n"
+            "and write a JSON lock file: for each reference as written, the digest served and, per\n"
+            "platform, the image digest and its download size. ImagePrepuller(lock=...) and the\n"
             "`lock` values key render every image as <reference>@<digest>."
         ),
         epilog=_EPILOG,
