@@ -38,13 +38,16 @@ synth: setup
 	cdk8s synth
 
 ## Debian packages the unit tests run for real: a static busybox (the startup-taint script
-## runs under it, as in the pod) and strace (tests/test_network_in_cluster.py: in-cluster kubectl
-## resolves no name). Installed when missing and root; otherwise those tests say why.
+## runs under it, as in the pod), strace (tests/test_network_in_cluster.py: in-cluster kubectl
+## resolves no name) and docker-registry (tests/test_lock_registry.py: `prepuller lock` against
+## a real registry on loopback). Installed when missing and root; otherwise those tests say why.
 system-packages:
 	@command -v busybox >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; } || true
 	@command -v strace >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; } || true
+	@command -v docker-registry >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; } || true
 
 ## Everything CI runs: lint, types, unit tests, then the end-to-end suite.
 test: setup system-packages lint unit e2e

@@ -63,6 +63,8 @@ _ACCEPT = ", ".join((*_INDEXES, *_MANIFESTS))
 _DOCKER_HUB_API = "registry-1.docker.io"
 _CHALLENGE_PARAMETER = re.compile(r'(\w+)="([^"]*)"')
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+#: The largest manifest or image config read, as containerd's limit: a registry sending more is refused.
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 #: Seconds to wait for a connection or a response.
 DEFAULT_TIMEOUT = 30.0
 
@@ -305,8 +307,9 @@ class RegistryClient:
             raise ResolveError(
                 f"the config blob {config['digest']}: HTTP {response.status_code}{_error_codes(response)}"
             )
-        _check_digest(response.content, config["digest"], "config blob")
-        document = _json_object(response.content, "image config")
+        body = _bounded(response, "image config")
+        _check_digest(body, config["digest"], "config blob")
+        document = _json_object(body, "image config")
         name = _platform_name(document.get("os"), document.get("architecture"), document.get("variant"))
         if name is None:
             raise ResolveError("the image config names no os and architecture")
@@ -332,7 +335,7 @@ class RegistryClient:
         if response.status_code != 200:
             raise ResolveError(f"the registry answered HTTP {response.status_code}{_error_codes(response)}")
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-        body = response.content
+        body = _bounded(response, "manifest")
         if not media_type:
             media_type = str(_json_object(body, "manifest").get("mediaType", ""))
         algorithm = target.split(":", 1)[0] if ":" in target and target.split(":", 1)[0] in _HASHES else "sha256"
@@ -394,6 +397,12 @@ def _image_size(manifest: Mapping[str, Any]) -> int:
             raise ResolveError("the manifest has a descriptor without a valid size")
         total += size
     return total
+
+
+def _bounded(response: httpx.Response, what: str) -> bytes:
+    if len(response.content) > MAX_DOCUMENT_BYTES:
+        raise ResolveError(f"the {what} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    return response.content
 
 
 def _json_object(body: bytes, what: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
 import socket
 import ssl
@@ -142,15 +143,20 @@ class Registry:
             self.port = free_port()
             config = self.workdir / f"registry-{self.port}.yml"
             config.write_text(json.dumps(self._config()))  # JSON is YAML
+            # REGISTRY_* variables override the config file (podman's REGISTRY_AUTH_FILE would
+            # become auth.file): the registry gets none of them.
+            environment = {key: value for key, value in os.environ.items() if not key.startswith("REGISTRY_")}
             with (self.workdir / f"registry-{self.port}.log").open("wb") as log:  # the child keeps its own copy
-                self._process = subprocess.Popen([REGISTRY_BINARY, "serve", str(config)], stdout=log, stderr=log)
+                self._process = subprocess.Popen(
+                    [REGISTRY_BINARY, "serve", str(config)], stdout=log, stderr=log, env=environment
+                )
             if self._wait_ready():
                 return self
             self.stop()
         raise RuntimeError(f"docker-registry did not start; see {self.workdir}/registry-*.log")
 
     def _wait_ready(self) -> bool:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # generous: the machine may be busy
         verify: Any = ssl.create_default_context(cafile=str(self.tls.ca)) if self.tls else False
         while time.monotonic() < deadline:
             assert self._process is not None
