@@ -46,7 +46,8 @@ exit codes:
      lock file is left as it was
 
 credentials come from the docker config's "auths" (--docker-config, else
-$DOCKER_CONFIG/config.json, else ~/.docker/config.json); credential helpers are not run.
+$REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json);
+credential helpers are not run.
 
 examples:
   prepuller lock nginx:1.25 registry.k8s.io/pause:3.10 -o prepuller.lock.json

@@ -1,7 +1,8 @@
 """Registry credentials from a Docker config file's ``auths``, read as docker, podman and the
 kubelet read them.
 
-Which file: ``--docker-config PATH``, else ``$DOCKER_CONFIG/config.json``, else
+Which file: ``--docker-config PATH``, else ``$REGISTRY_AUTH_FILE`` (podman, skopeo and buildah's
+``auth.json``, same ``auths`` format), else ``$DOCKER_CONFIG/config.json``, else
 ``~/.docker/config.json``; a missing default file means no credentials.
 
 Which entry: each key of ``auths`` is reduced to a host (and port) as docker does
@@ -77,7 +78,11 @@ class DockerAuths:
 
 
 def default_config_path() -> Path:
-    """``$DOCKER_CONFIG/config.json`` when ``DOCKER_CONFIG`` is set, else ``~/.docker/config.json``."""
+    """``$REGISTRY_AUTH_FILE`` when set, else ``$DOCKER_CONFIG/config.json`` when ``DOCKER_CONFIG``
+    is set, else ``~/.docker/config.json``."""
+    auth_file = os.environ.get("REGISTRY_AUTH_FILE")
+    if auth_file:
+        return Path(auth_file)
     folder = os.environ.get("DOCKER_CONFIG")
     return Path(folder) / "config.json" if folder else Path.home() / ".docker" / "config.json"
 

@@ -16,6 +16,7 @@ from prepuller._checkov import pod_spec_of
 from prepuller._cli import main
 from prepuller._defaults import DOCKER_IMAGE, HELPER_IMAGE, KUBECTL_IMAGE, PAUSE_IMAGE
 from prepuller._lock_images import images_of_values
+from prepuller._references import parse_reference
 
 from .conftest import only, pod_spec, synth, validate_strictly
 from .support.locks import fake_digest, write_lock
@@ -79,6 +80,9 @@ def test_every_mode_pins_every_container(lock_file: Path, options: dict[str, Any
     validate_strictly(manifests)
     images = every_image(manifests)
     assert images and all("@sha256:" in image for image in images), images
+    for image in images:  # what the kubelet will pull: the written reference at the locked digest
+        written, _, digest = image.partition("@")
+        assert parse_reference(image, "image").digest == digest == fake_digest("index " + written)
 
 
 def test_a_digest_reference_is_kept_as_written(chart: cdk8s.Chart, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -333,6 +334,32 @@ def test_token_auth_with_one_token_for_all_repositories(
     to_registry = [request for request in requests if request.url.netloc.decode() == token.host]
     assert [request.url.path for request in to_registry].count("/v2/") == 1
     assert len(to_registry) - 1 == 2 * len(images)
+
+
+def test_concurrency_is_bounded_by_jobs(token: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    in_flight, most = 0, 0
+    guard = threading.Lock()
+    send = RegistryClient._send
+
+    def counting_send(self: RegistryClient, *args: Any, **kwargs: Any) -> httpx.Response:
+        nonlocal in_flight, most
+        with guard:
+            in_flight += 1
+            most = max(most, in_flight)
+        try:
+            return send(self, *args, **kwargs)
+        finally:
+            with guard:
+                in_flight -= 1
+
+    monkeypatch.setattr(RegistryClient, "_send", counting_send)
+    config = docker_config(tmp_path, token.host)
+    images = [f"{token.host}/many/image-{number}:1.0" for number in range(20)]
+    out = tmp_path / "lock.json"
+    args = ["-o", str(out), "--insecure-registry", token.host, "--docker-config", str(config), "--jobs", "3"]
+    assert lock(*images, *args) == 0
+    assert 1 <= most <= 3
+    assert len(read(out)["images"]) == 20
 
 
 def test_token_auth_wrong_password_and_denied_repository(

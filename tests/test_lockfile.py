@@ -307,8 +307,21 @@ def test_docker_config_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(PrepullerError) as caught:
         read_docker_config(bad)
     assert str(caught.value) == f"docker config {bad}: auths['x'].auth: is not base64 of 'user:password'"
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "nowhere"))
     assert read_docker_config(None).entries == {}  # a missing default file: no credentials
+
+
+def test_the_default_file_is_podmans_auth_file_then_dockers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    podman, docker = tmp_path / "auth.json", tmp_path / "docker" / "config.json"
+    docker.parent.mkdir()
+    podman.write_text('{"auths": {"a.example": {"username": "podman", "password": "p"}}}')
+    docker.write_text('{"auths": {"a.example": {"username": "docker", "password": "d"}}}')
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker.parent))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(podman))
+    assert read_docker_config(None).for_host("a.example") == Credentials("podman", "p")
+    monkeypatch.delenv("REGISTRY_AUTH_FILE")
+    assert read_docker_config(None).for_host("a.example") == Credentials("docker", "d")
 
 
 def test_docker_hub_names_are_normalised_and_https_is_the_default() -> None:
