@@ -127,7 +127,7 @@ def test_any_json_is_read_or_refused_with_a_prepuller_error(document: Any) -> No
         assert dumps(lock) == dumps(parse_lock(dumps(lock).encode()))
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.data())
 def test_a_mutated_lock_is_refused_unless_still_valid(data: st.DataObject) -> None:
     lock = data.draw(LOCKS.filter(lambda lock: bool(lock.images)))
