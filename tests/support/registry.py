@@ -150,7 +150,12 @@ class Registry:
                 self._process = subprocess.Popen(
                     [REGISTRY_BINARY, "serve", str(config)], stdout=log, stderr=log, env=environment
                 )
-            if self._wait_ready():
+            try:
+                ready = self._wait_ready()
+            except BaseException:  # never leave a registry behind
+                self.stop()
+                raise
+            if ready:
                 return self
             self.stop()
         raise RuntimeError(f"docker-registry did not start; see {self.workdir}/registry-*.log")
