@@ -50,13 +50,16 @@ synth: $(VENV)/.runtime node_modules/.installed
 	rm -rf dist && mv .dist-new dist
 
 ## Debian packages the unit tests run for real: a static busybox (the startup-taint script
-## runs under it, as in the pod) and strace (tests/test_network_in_cluster.py: in-cluster kubectl
-## resolves no name). Installed when missing and root; otherwise those tests say why.
+## runs under it, as in the pod), strace (tests/test_network_in_cluster.py: in-cluster kubectl
+## resolves no name) and docker-registry (tests/test_lock_registry.py: `prepuller lock` against
+## a real registry on loopback). Installed when missing and root; otherwise those tests say why.
 system-packages:
 	@command -v busybox >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; } || true
 	@command -v strace >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; } || true
+	@command -v docker-registry >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; } || true
 
 ## Everything CI runs: lint, types, unit tests, the end-to-end suite, the real-cluster suite.
 test: setup system-packages lint unit e2e cluster
@@ -86,12 +89,13 @@ e2e: setup
 cluster: setup
 	tests/cluster/run
 
-## Benchmarks (not tests): synth time and memory, end-to-end pull times.
+## Benchmarks (not tests): synth time and memory, status, lock (a local docker-registry), end-to-end pull times.
 bench: setup
 	$(PY) benchmarks/synth.py
 	$(PY) benchmarks/grouping.py
 	$(PY) benchmarks/discovery.py
 	$(PY) benchmarks/status.py
+	$(PY) benchmarks/lock.py
 
 ## Pull times on a real engine: the prepuller against `podman pull` floors (root; see the README).
 bench-e2e: setup

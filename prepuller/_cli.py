@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from importlib import metadata
 from types import ModuleType
 
-from . import _cli_images, _cli_status
+from . import _cli_images, _cli_lock, _cli_status
 
 __all__ = ["build_parser", "main", "version"]
 
 #: Subcommand name -> its module.
-_COMMANDS: dict[str, ModuleType] = {"images": _cli_images, "status": _cli_status}
+_COMMANDS: dict[str, ModuleType] = {"images": _cli_images, "lock": _cli_lock, "status": _cli_status}
 
 #: The distribution the ``prepuller`` package is installed from.
 DISTRIBUTION = "cdk8s-image-prepuller"

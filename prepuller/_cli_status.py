@@ -21,7 +21,9 @@ import yaml
 
 from . import _validation
 from ._errors import PrepullerError
+from ._lockfile import Lock, read_lock
 from ._status import Report, render_json, render_table, status_report
+from ._status_bytes import NodeBytes, bytes_json, node_bytes, node_platforms, render_bytes_table
 
 __all__ = ["add_parser", "parse_duration", "run"]
 
@@ -48,7 +50,7 @@ exit codes:
   4    kubectl is missing, failed (e.g. cannot reach the cluster, not allowed to
        list pods) or printed something that is not JSON
   5    --from-file/--nodes-file: cannot be read, is neither JSON nor YAML, or is not a
-       List of Pods/Nodes (the message gives the position)
+       List of Pods/Nodes (the message gives the position); --lock: not a valid lock file
   130  interrupted
 
 Nodes that are not Ready, and nodes the DaemonSet's nodeSelector or tolerations exclude,
@@ -60,6 +62,7 @@ examples:
   prepuller status -n prepuller --wait --timeout 10m     # in CI/CD, before rolling out
   kubectl get pods -l name=prepull -o json | prepuller status --from-file -
   prepuller status --from-file pods.yaml --nodes-file nodes.yaml   # kubectl get -o yaml
+  prepuller status -n prepuller --lock prepuller.lock.json   # bytes per image and per node
 """
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)")
@@ -143,6 +146,11 @@ def add_parser(subparsers: Any) -> None:
         help="table for people, json for scripts (its schema: docs/guide/status.md) (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
+        "--lock", metavar="FILE",
+        help="a lock file (prepuller lock): add the bytes each node downloads, per image and in all, "
+        "for the node's platform",
+    )  # fmt: skip
+    parser.add_argument(
         "--wait", action="store_true",
         help="poll until every image is on every node (exit 0) or --timeout passes (exit 3), "
         "printing progress to stderr",
@@ -188,15 +196,30 @@ def run(args: argparse.Namespace, *, clock: _Clock | None = None) -> int:
                     EXIT_USAGE,
                 )
     try:
+        lock = _lock(args.lock) if args.lock is not None else None
         if args.wait:
-            return _wait(args, clock or _Clock())
+            return _wait(args, clock or _Clock(), lock)
         report = _report(args)
     except _Failure as failure:
         return _fail(str(failure), failure.code)
     except KeyboardInterrupt:
         return 130
-    _print(report, args.output, sys.stdout)
+    _print(report, args.output, sys.stdout, _sizes(lock, args, report))
     return EXIT_READY if report.ready else EXIT_NOT_READY
+
+
+def _lock(path: str) -> Lock:
+    try:
+        return read_lock(path)
+    except PrepullerError as error:
+        raise _Failure(f"--lock: {error}", EXIT_INPUT) from None
+
+
+def _sizes(lock: Lock | None, args: argparse.Namespace, report: Report) -> tuple[list[NodeBytes], str] | None:
+    if lock is None:
+        return None
+    # The node list the report was made from (see _report), for the nodes' platforms.
+    return node_bytes(report, lock, node_platforms(getattr(args, "nodes_document", None))), args.lock
 
 
 def _fail(message: str, code: int) -> int:
@@ -204,12 +227,21 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _print(report: Report, output: str, stream: TextIO) -> None:
-    stream.write(render_json(report) if output == "json" else render_table(report))
+def _print(report: Report, output: str, stream: TextIO, sizes: tuple[list[NodeBytes], str] | None = None) -> None:
+    if output == "json":
+        if sizes is None:
+            stream.write(render_json(report))
+        else:
+            document = {**report.to_json(), "lock": sizes[1], "bytes": bytes_json(sizes[0])}
+            stream.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    else:
+        stream.write(render_table(report))
+        if sizes is not None:
+            stream.write(render_bytes_table(*sizes))
     stream.flush()
 
 
-def _wait(args: argparse.Namespace, clock: _Clock) -> int:
+def _wait(args: argparse.Namespace, clock: _Clock, lock: Lock | None = None) -> int:
     start = clock.now()
     deadline = start + args.timeout
     last_line = ""
@@ -225,13 +257,13 @@ def _wait(args: argparse.Namespace, clock: _Clock) -> int:
         else:
             if report.ready:
                 _progress(clock.now() - start, report.summary)
-                _print(report, args.output, sys.stdout)
+                _print(report, args.output, sys.stdout, _sizes(lock, args, report))
                 return EXIT_READY
             line = report.summary
         now = clock.now()
         if now >= deadline:
             _progress(now - start, f"timed out after {_format_seconds(args.timeout)}: {line}")
-            _print(report, args.output, sys.stdout)
+            _print(report, args.output, sys.stdout, _sizes(lock, args, report))
             return EXIT_TIMEOUT
         if line != last_line or now - last_printed >= _HEARTBEAT_SECONDS:
             _progress(now - start, line)
@@ -255,6 +287,7 @@ def _format_seconds(seconds: float) -> str:
 
 
 def _report(args: argparse.Namespace) -> Report:
+    """The report; the node list it was made from is kept as ``args.nodes_document``."""
     if args.from_file is not None:
         pods = _read_json(args.from_file, "--from-file")
         nodes = _read_json(args.nodes_file, "--nodes-file") if args.nodes_file is not None else None
@@ -270,7 +303,9 @@ def _report(args: argparse.Namespace) -> Report:
             except _Failure as failure:  # typically RBAC: "nodes is forbidden"; carry on without
                 nodes, nodes_error = None, str(failure)
     try:
-        return status_report(pods, nodes, name=args.name, nodes_error=nodes_error)
+        report = status_report(pods, nodes, name=args.name, nodes_error=nodes_error)
+        args.nodes_document = nodes
+        return report
     except PrepullerError as error:
         is_nodes = error.option.startswith("nodes")
         path = args.nodes_file if is_nodes else args.from_file

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import inspect
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Never
 
@@ -24,6 +26,7 @@ from ._defaults import (
 )
 from ._docker import DockerSettings, docker_pod_annotations, docker_pod_spec, host_path
 from ._errors import PrepullerError
+from ._lockfile import Lock, LockedImage, pin, read_lock
 from ._manifest import SynthesizedObject
 from ._pods import PodSettings, kubelet_pod_spec
 from ._references import ImageReference, parse_reference, unique_references
@@ -127,6 +130,12 @@ class ImagePrepuller(Construct):
             server only (TCP 443 and 6443); with ``refresh_schedule`` the CronJob's pods get
             ``<name>-refresh-api``, the same. ``False`` emits no NetworkPolicy at all.
             Default: ``True`` (see ``prepuller._network``).
+        lock: a lock file written by ``prepuller lock``: every image the objects run (the
+            images, and the helper, pause, docker and kubectl images in use) is rendered as
+            ``<reference as written>@<digest>``, and with ``parallel_pulls`` the groups are
+            balanced by bytes (``prepuller._groups``). An image missing from the lock, one
+            found by ``images_from`` included, is a ``PrepullerError`` naming it and the file.
+            Default: none (images as written).
 
     Raises:
         PrepullerError: any invalid option, naming it and quoting the value.
@@ -166,6 +175,7 @@ class ImagePrepuller(Construct):
         startup_taint: str | None = None,
         kubectl_image: str = KUBECTL_IMAGE,
         network_policy: bool = True,
+        lock: str | os.PathLike[str] | None = None,
         **unknown: Never,
     ) -> None:
         _reject_unknown(unknown)
@@ -241,6 +251,10 @@ class ImagePrepuller(Construct):
                 startup_taint,
             )
         self._kubectl_image = parse_reference(kubectl_image, "kubectl_image")
+        self._lock = _read_lock_option(lock) if lock is not None else None
+        if self._lock is not None:
+            self._pin_own_images(self._lock)
+            self._pinned(unique_references(self._references))  # fails now for a listed image
         if self._startup_taint is not None:
             _taint.refuse_parallel_pulls(self._startup_taint, self._parallel_pulls)
         _check_unique(scope, resolved_namespace, daemon_set_names)
@@ -276,7 +290,11 @@ class ImagePrepuller(Construct):
             for group, daemon_set_name in enumerate(daemon_set_names, start=1)
         ]
         # App.synth() validates before it writes anything: fail there, not halfway.
-        self._synth_check = _tree.check_before_synth(self, self._pulled_references) if self._images_from else None
+        self._synth_check = (
+            _tree.check_before_synth(self, lambda: self._pinned(self._pulled_references()))
+            if self._images_from
+            else None
+        )
         # Labels of the helper objects: not the pods' name= label, which selects prepuller pods.
         helper_labels = {key: value for key, value in self._labels.items() if key != NAME_LABEL}
         if self._refresh_schedule is not None:
@@ -368,6 +386,7 @@ class ImagePrepuller(Construct):
         added = _validation.sequence(images, "add_images", parse_reference)
         if self._refresh_schedule is not None:
             _refresh.warn_if_nothing_is_pulled_again(self._pod_settings.image_pull_policy, added, stacklevel=2)
+        self._pinned(added)
         self._references.extend(added)
 
     # --- synthesis ----------------------------------------------------------------------
@@ -385,8 +404,10 @@ class ImagePrepuller(Construct):
             _tree.report_synth_error(self.node.path, error)
             raise
         if self._parallel_pulls > 1:
-            # Grouped at synth: images may be added after construction.
-            references = _groups.split(references, self._parallel_pulls)[group - 1]
+            # Grouped at synth: images may be added after construction. Grouped as written,
+            # before pinning, so that a new digest moves no image to another group.
+            references = self._split(references)[group - 1]
+        references = self._pinned(references)
         group_labels = _groups.group_labels(group, self._parallel_pulls)
         selector = {NAME_LABEL: self._name, **group_labels}
         annotations = dict(self._annotations)
@@ -424,12 +445,56 @@ class ImagePrepuller(Construct):
             raise PrepullerError("images_from", f"found no container images below {searched}, and images is empty")
         return unique
 
+    def _split(self, references: list[ImageReference]) -> list[list[ImageReference]]:
+        if self._lock is None:
+            return _groups.split(references, self._parallel_pulls)
+        lock = self._lock
+        sizes = [_locked(lock, reference).size for reference in references]
+        return _groups.split_by_bytes(references, sizes, self._parallel_pulls)
+
+    def _pinned(self, references: list[ImageReference]) -> list[ImageReference]:
+        """``references`` pinned to the lock's digests; as they are without a lock."""
+        if self._lock is None:
+            return references
+        lock = self._lock
+        return [pin(reference, lock) for reference in references]
+
+    def _pin_own_images(self, lock: Lock) -> None:
+        """Pin the helper, pause, docker and kubectl images that the objects run."""
+        settings = self._pod_settings
+        self._pod_settings = dataclasses.replace(
+            settings,
+            helper_image=pin(settings.helper_image, lock) if self._docker is None else settings.helper_image,
+            pause_image=pin(settings.pause_image, lock) if self._keep_resources is None else settings.pause_image,
+        )
+        if self._docker is not None:
+            self._docker = dataclasses.replace(self._docker, image=pin(self._docker.image, lock))
+        if self._refresh_schedule is not None or self._startup_taint is not None:
+            self._kubectl_image = pin(self._kubectl_image, lock)
+
     def _with_startup_taint(self, pod_spec: dict[str, Any]) -> dict[str, Any]:
         if self._startup_taint is None:
             return pod_spec
         return _taint.with_untaint(
             pod_spec, settings=self._pod_settings, name=self._name, key=self._startup_taint, image=self._kubectl_image
         )
+
+
+def _read_lock_option(path: object) -> Lock:
+    if not isinstance(path, str | os.PathLike):
+        raise PrepullerError("lock", "must be the path of a lock file (a string)", path)
+    try:
+        return read_lock(path)
+    except PrepullerError as error:
+        raise PrepullerError("lock", str(error)) from None
+
+
+def _locked(lock: Lock, reference: ImageReference) -> LockedImage:
+    entry = lock.find(reference)
+    if entry is None:
+        pin(reference, lock)  # raises, naming the image and the file
+        raise AssertionError("unreachable")
+    return entry
 
 
 def _reject_unknown(unknown: Mapping[str, object]) -> None:

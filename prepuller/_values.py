@@ -45,7 +45,7 @@ import yaml
 from ._construct import ImagePrepuller
 from ._errors import PrepullerError
 
-__all__ = ["load_values", "merge_values", "reference_table", "values_schema"]
+__all__ = ["load_values", "merge_values", "reference_table", "values_schema", "values_without_lock"]
 
 #: The chart's keys under ``docker`` and the keyword arguments they stand for.
 _CHART_KEYS = {"images": "images", "hostPath": "docker_host_path"}
@@ -83,6 +83,16 @@ def load_values(*paths: str | os.PathLike[str]) -> dict[str, Any]:
         PrepullerError: a file cannot be read or parsed, breaks the schema, or sets a value
             the construct refuses; the message names the file(s), the key path and the value.
     """
+    return _load(paths, lock=True)
+
+
+def values_without_lock(*paths: str | os.PathLike[str]) -> dict[str, Any]:
+    """:func:`load_values` less the ``lock`` key, which is not read: what ``prepuller lock -f``
+    needs to find the images to lock before the lock file exists."""
+    return _load(paths, lock=False)
+
+
+def _load(paths: Sequence[str | os.PathLike[str]], *, lock: bool) -> dict[str, Any]:
     if not paths:
         raise PrepullerError("load_values", "needs at least one values file")
     layers = [(str(path), _read(Path(path))) for path in paths]
@@ -91,6 +101,8 @@ def load_values(*paths: str | os.PathLike[str]) -> dict[str, Any]:
         merged = merge_values(merged, layer)
     origin = _Origin(layers, merged)
     values, sources = _keyword_arguments(merged, origin)
+    if not lock:
+        values.pop("lock", None)
     _check_with_construct(values, sources, origin)
     return values
 
@@ -257,6 +269,9 @@ def _keyword_arguments(merged: dict[str, Any], origin: _Origin) -> tuple[dict[st
         if key != "docker" and value is not None:
             values[snake_case(key)] = value
             sources[snake_case(key)] = (key,)
+    if isinstance(values.get("lock"), str):
+        # Relative to the values file that sets it, as the file is usually kept beside it.
+        values["lock"] = os.path.join(os.path.dirname(origin.files("lock")[-1]), values["lock"])
     docker = merged.get("docker") or {}
     for chart_key, argument in _CHART_KEYS.items():
         value = docker.get(chart_key)

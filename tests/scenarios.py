@@ -23,6 +23,9 @@ from prepuller import ImagePrepuller, load_values
 #: Digest-pinned references, for the scenario that pins every image (no CKV_K8S_43 skip).
 _SHA = "sha256:" + "0123456789abcdef" * 4
 IMAGES = ["docker.io/library/python:3.12-slim", "quay.io/jupyter/scipy-notebook:2024-10-07"]
+#: A lock file (made-up digests and sizes) for IMAGES, nginx:1.27.0, redis:7.4.1, busybox and
+#: the default helper, pause, docker and kubectl images.
+LOCK = str(Path(__file__).resolve().parent / "fixtures" / "lock" / "prepuller.lock.json")
 
 PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
 
@@ -243,6 +246,24 @@ _LIST: list[Scenario] = [
     Scenario(
         "parallel-keep-refresh",
         {"images": [*IMAGES, "nginx:1.27.0"], "parallel_pulls": 2, "keep_images": True, "refresh_schedule": "@daily"},
+    ),
+    Scenario("locked", {"images": IMAGES, "lock": LOCK}),
+    Scenario(
+        "locked-parallel-refresh",
+        {
+            "images": [*IMAGES, "nginx:1.27.0", "redis:7.4.1"],
+            "parallel_pulls": 2,
+            "refresh_schedule": "@daily",
+            "lock": LOCK,
+        },
+    ),
+    Scenario("locked-taint", {"images": IMAGES, "startup_taint": "example.com/pulling", "lock": LOCK}),
+    Scenario("locked-keep", {"images": [*IMAGES, "busybox"], "keep_images": True, "lock": LOCK}),
+    Scenario(
+        "locked-docker",
+        {"images": IMAGES, "mode": "docker", "refresh_schedule": "@daily", "lock": LOCK},
+        pod_security="privileged",
+        pod_security_exceptions=DOCKER_EXCEPTIONS,
     ),
     Scenario("images-from", {"images_from": Workloads(("nginx:1.27.0", "docker.io/library/redis:latest"))}),
     Scenario("refresh", {"images": IMAGES, "refresh_schedule": "0 4 * * *"}),

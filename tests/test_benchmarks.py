@@ -28,3 +28,20 @@ def test_each_synth_benchmark_case_runs(case: str) -> None:
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(measured) == {"seconds", "peak_mib"}
     assert measured["seconds"] > 0 and measured["peak_mib"] > 0
+
+
+@pytest.mark.slow
+def test_the_lock_benchmark_runs() -> None:
+    from tests.support.registry import available
+
+    if not available():
+        pytest.skip("needs Debian's docker-registry and openssl")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "lock.py"), "--images", "3", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "requests per single-platform image, once a token is held: 2.00 (goal <= 2)" in result.stdout

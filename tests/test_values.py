@@ -23,6 +23,7 @@ from prepuller._scheduling import DEFAULT_RESOURCES
 from prepuller._values import key_path, merge_values, reference_table, snake_case, values_schema
 
 from .conftest import only, pod_spec, synth, validate_strictly
+from .support.locks import fake_digest, write_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "chart-env-config" / "dev" / "images-prepuller.yml"
@@ -166,15 +167,20 @@ def test_every_key_at_once_loads_and_synthesizes(values_dir: Path) -> None:
         startupTaint: example.com/prepull
         kubectlImage: registry.k8s.io/kubectl:v1.33.9
         networkPolicy: false
+        lock: all.lock.json
         """.replace("\n        ", "\n"),
     )
+    locked = ["busybox:1.37", "nginx:1.27", "registry.k8s.io/pause:3.10", "docker.io/library/docker:27.5.1-cli"]
+    write_lock(values_dir / "all.lock.json", [*locked, "registry.k8s.io/kubectl:v1.33.9"])
     values = load_values(path)
+    assert Path(values["lock"]).resolve() == (values_dir / "all.lock.json").resolve()  # beside the values file
     kubelet_only = {"keep_images", "keep_resources"}  # keep mode does not apply to docker mode
     assert set(values) == {snake_case(key) for key in values_schema()["properties"] if key != "docker"} - kubelet_only
     manifests = synthesized(values)
     daemon_set = only(manifests, "DaemonSet")
     assert (daemon_set["metadata"]["name"], daemon_set["metadata"]["namespace"]) == ("warm", "prepull")
-    assert pod_spec(manifests)["initContainers"][0]["image"] == "docker.io/library/docker:27.5.1-cli"
+    docker_image = "docker.io/library/docker:27.5.1-cli"
+    assert pod_spec(manifests)["initContainers"][0]["image"] == f"{docker_image}@{fake_digest('index ' + docker_image)}"
 
 
 def test_keep_mode_keys_load_and_synthesize(values_dir: Path) -> None:
@@ -229,7 +235,7 @@ def test_keep_mode_keys_load_and_synthesize(values_dir: Path) -> None:
             "labels, annotations, nodeSelector, tolerations, affinity, priorityClassName, imagePullSecrets, "
             "imagePullPolicy, resources, pauseImage, helperImage, maxUnavailable, mode, dockerHostPath, "
             "dockerImage, keepImages, keepResources, parallelPulls, refreshSchedule, startupTaint, kubectlImage, "
-            "networkPolicy (got 1)",
+            "networkPolicy, lock (got 1)",
         ),
         ("images: busybox\n", "values/prod.yml: images: must be a list (got 'busybox')"),
         ("images: []\n", "values/prod.yml: images: must not be empty (got [])"),
