@@ -141,11 +141,17 @@ class Cluster:
         return {reference for reference, image_id in self.images().items() if image_id in references}
 
     def remove_images(self, references: Iterable[str]) -> None:
-        """Remove images from the node's store (not from the registry); absent ones are fine."""
+        """Remove images from the node's store (not from the registry); absent ones are fine.
+
+        Raises ClusterError if one stays (a container still uses it)."""
+        references = list(references)
         present = self.images()
         for reference in references:
             if reference in present:
                 self.crictl("rmi", reference, check=False)
+        left = sorted(set(references) & set(self.images()))
+        if left:
+            raise ClusterError(f"still on the node after crictl rmi (in use?): {left}")
 
     # --- objects ---------------------------------------------------------------------------
     def apply(
