@@ -49,10 +49,13 @@ def test_the_kubelet_pulls_the_locked_digests(clean_node: Cluster, namespace: st
         assert f"{reference}@{digest}" in [c["image"] for c in pod["spec"]["initContainers"]]
         repository = reference.rsplit(":", 1)[0]
         assert f"{repository}@{digest}" in store, reference
-    statuses = {s["image"]: s for s in pod["status"]["initContainerStatuses"]}
-    for reference in listed:
-        pinned = f"{reference}@{locked[reference]['digest']}"
-        assert statuses[pinned]["state"]["terminated"]["exitCode"] == 0, pinned
+    statuses = {s["name"]: s for s in pod["status"]["initContainerStatuses"]}
+    for container in pod["spec"]["initContainers"]:
+        terminated = statuses[container["name"]]["state"]["terminated"]
+        assert terminated["exitCode"] == 0, container["image"]
+        # The kubelet ran the pinned image: the status names the locked digest.
+        digest = container["image"].rsplit("@", 1)[1]
+        assert statuses[container["name"]]["imageID"].endswith(digest), statuses[container["name"]]
 
     # --check: current now; a moved tag is named and exits 1.
     check = [sys.executable, "-m", "prepuller", "lock", *listed, helper, pause,
