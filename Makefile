@@ -11,7 +11,7 @@ export JSII_SILENCE_SUPPORT_WARNING := 1
 export CDK8S_CHECK_UPGRADE := false
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup system-packages synth test lint unit e2e bench bench-e2e imports clean
+.PHONY: setup system-packages synth test lint unit e2e mutate bench bench-e2e imports clean
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -61,6 +61,11 @@ unit: setup
 e2e: setup
 	tests/e2e/run
 
+## Mutation testing of the core modules (slow: not part of `make test`; see docs/mutation.md).
+## Incremental (results kept in mutants/); MODULES="references groups" runs only those.
+mutate: setup
+	$(PY) -m tests.support.mutate $(MODULES)
+
 ## Benchmarks (not tests): synth time and memory, end-to-end pull times.
 bench: setup
 	$(PY) benchmarks/synth.py
@@ -77,4 +82,4 @@ imports: setup
 	source $(VENV)/bin/activate && ../shared/tools/cdk8s-import-offline
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build mutants *.egg-info .pytest_cache .mypy_cache .ruff_cache

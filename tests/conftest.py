@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cdk8s
 import kubernetes_validate
 import pytest
+from hypothesis import settings
+
+if TYPE_CHECKING:
+    import cdk8s
+
+# cdk8s is imported where a test needs it, not here: importing it starts the jsii kernel (a
+# node process, seconds), which the tests of the pure-Python modules (status, references,
+# discovery, ...) never use; `make mutate` starts one process per mutant.
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CDK8S_CHECK_UPGRADE", "false")
@@ -39,14 +46,44 @@ RESTRICTED_CONTAINER: dict[str, Any] = {
 }
 
 
+#: For `make mutate`: no deadline (a mutant run is traced and shares the CPU) and a fixed
+#: seed, so a mutant is killed or not the same way every run.
+settings.register_profile("mutation", deadline=None, derandomize=True, print_blob=False)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-committed-output",
+        action="store_true",
+        help="deselect the snapshot and committed dist/ comparisons (make mutate: a regenerable file is no oracle)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--no-committed-output"):
+        return
+    compares = [
+        item
+        for item in items
+        if "snapshot" in getattr(item, "fixturenames", ()) or item.get_closest_marker("committed_output")
+    ]
+    if compares:
+        config.hook.pytest_deselected(items=compares)
+        items[:] = [item for item in items if item not in compares]
+
+
 @pytest.fixture
 def chart() -> cdk8s.Chart:
     """An empty chart (no namespace) in its own app."""
+    import cdk8s
+
     return cdk8s.Chart(cdk8s.Testing.app(), "test")
 
 
 def synth(chart: cdk8s.Chart) -> list[dict[str, Any]]:
     """The chart's manifests as dicts (``cdk8s.Testing.synth``)."""
+    import cdk8s
+
     return list(cdk8s.Testing.synth(chart))
 
 
@@ -69,4 +106,4 @@ def pod_spec(manifests: list[dict[str, Any]]) -> dict[str, Any]:
     return spec
 
 
-SynthFn = Callable[[cdk8s.Chart], list[dict[str, Any]]]
+SynthFn = Callable[["cdk8s.Chart"], list[dict[str, Any]]]

@@ -74,6 +74,7 @@ def test_manifests_validate_strictly(options: dict[str, Any], expected: dict[str
             }
 
 
+@pytest.mark.committed_output
 @pytest.mark.parametrize("version", SCHEMA_VERSIONS)
 def test_committed_dist_passes_the_kubernetes_validate_command(version: str) -> None:
     files = sorted(str(p) for p in (ROOT / "dist").glob("*.yaml"))
