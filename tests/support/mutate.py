@@ -5,8 +5,9 @@ that called the mutated function (it records which while running the suite once)
 script adds what mutmut leaves to its caller:
 
 - module by module, smallest first, each timed: ``python -m tests.support.mutate status taint``;
-- incremental: only the mutants with no result yet are run (a changed function's mutants lose
-  theirs when mutmut regenerates them); ``--rerun`` runs the whole module again;
+- incremental: only the mutants not killed yet are run (new ones, survivors, and those of a
+  function changed since: mutmut regenerates them without a result); ``--rerun`` runs the
+  whole module again;
 - the score: killed, survived, equivalent (listed with a reason in
   ``tests/mutation-equivalent.txt``), and the other outcomes mutmut reports;
 - exit status 1 while a survivor is not listed as equivalent, 0 otherwise.
@@ -105,9 +106,16 @@ def mutmut(*arguments: str) -> None:
     subprocess.run([sys.executable, "-m", "mutmut", *arguments], cwd=ROOT, check=False)
 
 
-def run_module(module: str, *, rerun: bool) -> float:
-    """Run the module's mutants that have no result (all with ``rerun``); seconds taken."""
-    pending = [name for name, code in results(module).items() if code is None or rerun]
+def run_module(module: str, equivalent: dict[str, str], *, rerun: bool) -> float:
+    """Run the module's mutants that are not killed yet (all with ``rerun``); seconds taken.
+
+    A survivor is run again each time (a test written since may kill it now), unless it is
+    listed as equivalent."""
+    pending = [
+        name
+        for name, code in results(module).items()
+        if rerun or (status_by_exit_code[code] != "killed" and name not in equivalent)
+    ]
     if results(module) and not pending:
         return 0.0
     started = time.monotonic()
@@ -127,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     equivalent = equivalent_mutants()
     scores = []
     for module in options.modules or MODULES:
-        seconds = 0.0 if options.report_only else run_module(module, rerun=options.rerun)
+        seconds = 0.0 if options.report_only else run_module(module, equivalent, rerun=options.rerun)
         found = score(module, equivalent)
         found.seconds = seconds
         scores.append(found)
