@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import kubernetes_validate
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 if TYPE_CHECKING:
     import cdk8s
@@ -48,9 +48,15 @@ RESTRICTED_CONTAINER: dict[str, Any] = {
 }
 
 
-#: For `make mutate`: no deadline (a mutant run is traced and shares the CPU) and a fixed
-#: seed, so a mutant is killed or not the same way every run.
-settings.register_profile("mutation", deadline=None, derandomize=True, print_blob=False)
+#: For `make mutate`: no deadline (a mutant run shares the CPU), a fixed seed (a mutant is
+#: killed or not the same way every run) and no shrinking (a failure is all that counts).
+settings.register_profile(
+    "mutation",
+    deadline=None,
+    derandomize=True,
+    print_blob=False,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

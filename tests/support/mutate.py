@@ -63,7 +63,9 @@ class Score:
         parts += [f"{n} {k}" for k, n in others]
         total = sum(self.counts.values())
         relevant = total - self.counts["equivalent"]
-        score = f"{100 * self.counts['killed'] / relevant:.1f}%" if relevant else "-"
+        # A timeout is a detected mutant too: its tests did not pass (the clean run did).
+        detected = self.counts["killed"] + self.counts["timeout"]
+        score = f"{100 * detected / relevant:.1f}%" if relevant else "-"
         timing = f", {self.seconds:.0f} s" if self.seconds else ""
         return f"{self.module:<11} {total:>4} mutants: {', '.join(parts)} (score {score}{timing})"
 
