@@ -200,3 +200,20 @@ def test_deny_all_spec_copies_its_selector() -> None:
     spec = deny_all_spec(selector)
     selector["name"] = "y"
     assert spec["podSelector"] == {"matchLabels": {"name": "x"}}
+
+
+def test_each_policy_keeps_its_construct_id_for_json_patches(chart: cdk8s.Chart) -> None:
+    # The ids are the escape hatch to each policy: prepuller.node.find_child(id).add_json_patch(...).
+    prepuller = ImagePrepuller(
+        chart, "prepull", images=["nginx:1.25"], namespace="images", startup_taint="pulling", refresh_schedule="@daily"
+    )
+    children = [child for child in prepuller.node.children if isinstance(child, cdk8s.ApiObject)]
+    assert {child.node.id: child.name for child in children if child.kind == "NetworkPolicy"} == {
+        "NetworkPolicy": "prepull-deny-all",
+        "UntaintNetworkPolicy": "prepull-untaint-api",
+        "RefreshNetworkPolicy": "prepull-refresh-api",
+    }
+    deny_all = prepuller.node.find_child("NetworkPolicy")
+    assert isinstance(deny_all, cdk8s.ApiObject)
+    deny_all.add_json_patch(cdk8s.JsonPatch.add("/spec/policyTypes", ["Egress"]))
+    assert policies(synth(chart))["prepull-deny-all"]["policyTypes"] == ["Egress"]
