@@ -13,7 +13,7 @@ export CDK8S_CHECK_UPGRADE := false
 export NO_MKDOCS_2_WARNING := 1
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup system-packages synth test lint docs docs-generate unit e2e cluster bench bench-e2e bench-cluster imports clean
+.PHONY: setup system-packages synth test lint docs docs-generate unit e2e cluster mutate bench bench-e2e bench-cluster imports clean
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -89,6 +89,11 @@ e2e: setup
 cluster: setup
 	tests/cluster/run
 
+## Mutation testing of the core modules (slow: not part of `make test`; see docs/mutation.md).
+## Incremental (results kept in mutants/); MODULES="references groups" runs only those.
+mutate: setup
+	$(PY) -m tests.support.mutate $(MODULES)
+
 ## Benchmarks (not tests): synth time and memory, status, lock (a local docker-registry), end-to-end pull times.
 bench: setup
 	$(PY) benchmarks/synth.py
@@ -110,4 +115,4 @@ imports: setup
 	source $(VENV)/bin/activate && ../shared/tools/cdk8s-import-offline
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build .dist-new *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build .dist-new mutants *.egg-info .pytest_cache .mypy_cache .ruff_cache

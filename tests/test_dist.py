@@ -13,6 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CDK8S = ROOT / "node_modules" / ".bin" / "cdk8s"
 
+pytestmark = pytest.mark.committed_output
+
 
 @pytest.mark.slow
 def test_dist_matches_a_fresh_cdk8s_synth(tmp_path: Path) -> None:

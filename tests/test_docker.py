@@ -87,17 +87,31 @@ def test_docker_host_path_and_docker_image_are_configurable(chart: cdk8s.Chart) 
 
 
 def test_docker_mode_validates_strictly_with_every_scheduling_option(chart: cdk8s.Chart) -> None:
-    docker_daemon_set(
+    toleration = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    daemon_set = docker_daemon_set(
         chart,
         namespace="prepull",
         labels={"team": "data"},
         annotations={"owner": "platform"},
-        tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+        tolerations=[toleration],
         priority_class_name="low",
         image_pull_secrets=["regcred"],
         image_pull_policy="Always",
         max_unavailable=2,
     )
+    # Each option lands where it belongs in docker mode too (validate_strictly ran in docker_daemon_set).
+    metadata, template = daemon_set["metadata"], daemon_set["spec"]["template"]
+    assert metadata["namespace"] == "prepull"
+    assert metadata["labels"]["team"] == template["metadata"]["labels"]["team"] == "data"
+    assert metadata["annotations"]["owner"] == "platform"
+    assert template["metadata"]["annotations"]["owner"] == "platform"
+    spec = template["spec"]
+    assert spec["tolerations"] == [toleration]
+    assert spec["priorityClassName"] == "low"
+    assert spec["imagePullSecrets"] == [{"name": "regcred"}]
+    containers = spec["initContainers"] + spec["containers"]
+    assert [c["imagePullPolicy"] for c in containers] == ["Always"] * len(containers)
+    assert daemon_set["spec"]["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2}}
 
 
 def test_only_the_prepull_container_runs_as_root_with_nothing_else(chart: cdk8s.Chart) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import cdk8s
 import pytest
+import yaml
 
 from prepuller import ImagePrepuller, PrepullerError
+
+from .conftest import only, pod_spec, synth
 
 IMAGE = "nginx:1.25"
 
@@ -67,6 +70,10 @@ def test_huge_quantities_are_refused(chart: cdk8s.Chart, amount: object) -> None
 @pytest.mark.parametrize("amount", ["1e-999999999", "7Ei", "0.000000001", "1e3"])
 def test_extreme_but_valid_quantities(chart: cdk8s.Chart, amount: str) -> None:
     ImagePrepuller(chart, "prepull", images=[IMAGE], resources={"requests": {"cpu": None}, "limits": {"cpu": amount}})
+    spec = pod_spec(synth(chart))
+    for container in spec["initContainers"] + spec["containers"]:
+        # Written as given (no float round trip); the removed request is gone, memory keeps its default.
+        assert container["resources"] == {"limits": {"cpu": amount, "memory": "64Mi"}, "requests": {"memory": "16Mi"}}
 
 
 def _node_affinity(operator: str, values: list[str]) -> dict[str, object]:
@@ -89,6 +96,7 @@ def test_gt_lt_need_an_int64_in_ascii_digits(chart: cdk8s.Chart, value: str) -> 
 @pytest.mark.parametrize("value", ["5", "-5", "+5", "9223372036854775807"])
 def test_gt_lt_accept_what_kubernetes_accepts(chart: cdk8s.Chart, value: str) -> None:
     ImagePrepuller(chart, "prepull", images=[IMAGE], affinity=_node_affinity("Lt", [value]))
+    assert pod_spec(synth(chart))["affinity"] == _node_affinity("Lt", [value])
 
 
 @pytest.mark.parametrize("image", ["nginx:café", "nginx:\u0661", "nginx:x\u212a"])
@@ -114,4 +122,11 @@ def test_annotation_values_must_be_printable(chart: cdk8s.Chart, text: str) -> N
 
 
 def test_tabs_newlines_and_unicode_stay_allowed_in_annotations(chart: cdk8s.Chart) -> None:
-    ImagePrepuller(chart, "prepull", images=[IMAGE], annotations={"a": "tab\there\nnew line\r, é 😀 ="})
+    text = "tab\there\nnew line\r, é 😀 ="
+    ImagePrepuller(chart, "prepull", images=[IMAGE], annotations={"a": text})
+    assert only(synth(chart), "DaemonSet")["metadata"]["annotations"]["a"] == text
+    # The YAML file cdk8s writes reads back to the same text.
+    app = cdk8s.Testing.app()
+    ImagePrepuller(cdk8s.Chart(app, "test"), "prepull", images=[IMAGE], annotations={"a": text})
+    written = yaml.safe_load_all(app.synth_yaml())
+    assert next(d for d in written if d["kind"] == "DaemonSet")["metadata"]["annotations"]["a"] == text

@@ -205,7 +205,13 @@ def test_grouped_daemon_sets_validate_strictly(chart: cdk8s.Chart) -> None:
     ImagePrepuller(chart, "plain", images=SEVEN, parallel_pulls=3)
     ImagePrepuller(chart, "keep", images=SEVEN, parallel_pulls=2, keep_images=True)
     manifests = synth(chart)
-    assert len(_daemon_sets(manifests)) == 5
+    daemon_sets = _daemon_sets(manifests)
+    assert [d["metadata"]["name"] for d in daemon_sets] == ["plain-1", "plain-2", "plain-3", "keep-1", "keep-2"]
+    # Each prepuller's groups pull every image exactly once between them.
+    for name, count in (("plain", 3), ("keep", 2)):
+        groups = [_pulled(d) for d in daemon_sets if d["metadata"]["name"].startswith(f"{name}-")]
+        assert len(groups) == count
+        assert sorted(image for group in groups for image in group) == sorted(SEVEN)
     validate_strictly(manifests)
 
 

@@ -93,7 +93,23 @@ def test_keep_mode_validates_strictly(chart: cdk8s.Chart) -> None:
         resources={"requests": {"cpu": "10m"}},
         image_pull_policy="IfNotPresent",
     )
-    validate_strictly(synth(chart))
+    manifests = synth(chart)
+    validate_strictly(manifests)
+    spec = pod_spec(manifests)
+    # The sleepers take keep_resources (their memory limit replaced), the init containers resources.
+    assert [c["name"] for c in spec["containers"]] == [
+        "keep-nginx-1-25",
+        "keep-static-nonroot",
+        "keep-busybox",
+        "keep-app-01234567",
+    ]
+    for sleeper in spec["containers"]:
+        assert sleeper["resources"]["limits"]["memory"] == "32Mi"
+        assert sleeper["imagePullPolicy"] == "IfNotPresent"
+    assert [c["image"] for c in spec["initContainers"][1:]] == IMAGES
+    for init in spec["initContainers"]:
+        assert init["resources"]["requests"]["cpu"] == "10m"
+        assert init["imagePullPolicy"] == "IfNotPresent"
 
 
 def test_sleepers_get_tiny_requests_and_init_containers_keep_resources(chart: cdk8s.Chart) -> None:

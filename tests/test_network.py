@@ -159,14 +159,40 @@ def test_api_server_egress_policy_validates_strictly(chart: cdk8s.Chart) -> None
         chart, "egress", name="p-api", namespace="ns", labels={"name": "p"}, pod_selector={"job": "refresh"}
     )
     api_server_egress_policy(
-        chart, "narrow", name="p-api2", namespace=None, labels={}, pod_selector={"a": "b"}, cidrs=["192.0.2.0/24"]
+        chart,
+        "narrow",
+        name="p-api2",
+        namespace=None,
+        labels={},
+        pod_selector={"a": "b"},
+        cidrs=["192.0.2.0/24"],
+        annotate=lambda manifest: {"example.com/kind": manifest["kind"]},
     )
     manifests = synth(chart)
-    assert [m["spec"]["podSelector"] for m in manifests] == [
-        {"matchLabels": {"job": "refresh"}},
-        {"matchLabels": {"a": "b"}},
-    ]
     validate_strictly(manifests)
+    ports = [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]
+    assert manifests == [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "p-api", "namespace": "ns", "labels": {"name": "p"}},
+            "spec": {
+                "podSelector": {"matchLabels": {"job": "refresh"}},
+                "policyTypes": ["Ingress", "Egress"],
+                "egress": [{"ports": ports}],
+            },
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "p-api2", "annotations": {"example.com/kind": "NetworkPolicy"}},
+            "spec": {
+                "podSelector": {"matchLabels": {"a": "b"}},
+                "policyTypes": ["Ingress", "Egress"],
+                "egress": [{"ports": ports, "to": [{"ipBlock": {"cidr": "192.0.2.0/24"}}]}],
+            },
+        },
+    ]
 
 
 def test_deny_all_spec_copies_its_selector() -> None:
@@ -174,3 +200,20 @@ def test_deny_all_spec_copies_its_selector() -> None:
     spec = deny_all_spec(selector)
     selector["name"] = "y"
     assert spec["podSelector"] == {"matchLabels": {"name": "x"}}
+
+
+def test_each_policy_keeps_its_construct_id_for_json_patches(chart: cdk8s.Chart) -> None:
+    # The ids are the escape hatch to each policy: prepuller.node.find_child(id).add_json_patch(...).
+    prepuller = ImagePrepuller(
+        chart, "prepull", images=["nginx:1.25"], namespace="images", startup_taint="pulling", refresh_schedule="@daily"
+    )
+    children = [child for child in prepuller.node.children if isinstance(child, cdk8s.ApiObject)]
+    assert {child.node.id: child.name for child in children if child.kind == "NetworkPolicy"} == {
+        "NetworkPolicy": "prepull-deny-all",
+        "UntaintNetworkPolicy": "prepull-untaint-api",
+        "RefreshNetworkPolicy": "prepull-refresh-api",
+    }
+    deny_all = prepuller.node.find_child("NetworkPolicy")
+    assert isinstance(deny_all, cdk8s.ApiObject)
+    deny_all.add_json_patch(cdk8s.JsonPatch.add("/spec/policyTypes", ["Egress"]))
+    assert policies(synth(chart))["prepull-deny-all"]["policyTypes"] == ["Egress"]

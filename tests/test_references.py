@@ -25,6 +25,13 @@ SHA = "sha256:" + "a" * 64
         (f"busybox@{SHA}", "docker.io", "library/busybox", None, SHA),
         (f"quay.io/org/app:1.0@{SHA}", "quay.io", "org/app", "1.0", SHA),
         ("Registry.Example/app", "Registry.Example", "app", None, None),
+        # An uppercase first component can only be a registry host: path components are lowercase.
+        ("Foo/bar", "Foo", "bar", None, None),
+        ("Foo/bar/baz:1", "Foo", "bar/baz", "1", None),
+        ("localhost:5000/app", "localhost:5000", "app", None, None),
+        ("registry-1.docker.io/org/app", "docker.io", "org/app", None, None),
+        (f"busybox@sha384:{'b' * 96}", "docker.io", "library/busybox", None, f"sha384:{'b' * 96}"),
+        (f"busybox@sha512:{'c' * 128}", "docker.io", "library/busybox", None, f"sha512:{'c' * 128}"),
     ],
 )
 def test_valid_references_parse_into_their_parts(text: str, domain: str, path: str, tag: str, digest: str) -> None:
@@ -77,6 +84,18 @@ def test_valid_references_parse_into_their_parts(text: str, domain: str, path: s
             "images[0]: is not a valid image reference: a sha256 digest has 64 hex digits, not 65 (got 'busybox@sha256:"
             + "a" * 63
             + "0a')",
+        ),
+        (
+            "busybox@sha256:" + "a" * 63,
+            "images[0]: is not a valid image reference: a sha256 digest has 64 hex digits, not 63 (got 'busybox@sha256:"
+            + "a" * 63
+            + "')",
+        ),
+        (
+            "busybox@sha512:" + "a" * 64,
+            "images[0]: is not a valid image reference: a sha512 digest has 128 hex digits, not 64 (got 'busybox@sha512:"
+            + "a" * 64
+            + "')",
         ),
         (
             "busybox@md5:" + "a" * 32,

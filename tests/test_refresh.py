@@ -108,8 +108,14 @@ def test_a_schedule_adds_exactly_the_cron_job_and_its_rbac() -> None:
 
 
 def test_every_object_validates_strictly() -> None:
-    validate_strictly(refreshed())
-    validate_strictly(refreshed(namespace=None))
+    for namespace in ("apps", None):
+        manifests = refreshed(namespace=namespace)
+        validate_strictly(manifests)
+        assert [m["kind"] for m in manifests] == ["DaemonSet", *HELPER_KINDS, "NetworkPolicy", "NetworkPolicy"]
+        cron_job = by_kind(manifests, "CronJob")
+        assert cron_job["spec"]["schedule"] == "0 4 * * *"
+        assert cron_job["metadata"].get("namespace") == namespace
+        assert container_of(cron_job)["image"] == KUBECTL_IMAGE
 
 
 def test_the_role_allows_only_get_and_patch_on_the_prepullers_daemon_sets() -> None:

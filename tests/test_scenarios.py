@@ -4,12 +4,15 @@ manifests that validate strictly."""
 from __future__ import annotations
 
 import inspect
+import json
 
 import pytest
 
 from prepuller import ImagePrepuller
 from tests.conftest import validate_strictly
-from tests.scenarios import SCENARIOS, Scenario
+from tests.scenarios import SCENARIOS, Scenario, Workloads
+
+CLUSTER_SCOPED = {"ClusterRole", "ClusterRoleBinding"}
 
 
 def keyword_options() -> dict[str, inspect.Parameter]:
@@ -41,8 +44,34 @@ def test_scenarios_use_only_real_options() -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS.values(), ids=SCENARIOS.keys())
 def test_scenario_validates_strictly(scenario: Scenario) -> None:
     manifests = scenario.manifests()
-    assert {m["kind"] for m in manifests} >= {"DaemonSet"}
     validate_strictly(manifests)
+    # What was validated is the scenario's own output, not an empty or default one.
+    options = scenario.options
+    daemon_sets = [m for m in manifests if m["kind"] == "DaemonSet"]
+    name = options.get("name", scenario.name)
+    expected_names = (
+        [name]
+        if options.get("parallel_pulls", 1) == 1
+        else [f"{name}-{n}" for n in range(1, options["parallel_pulls"] + 1)]
+    )
+    assert [d["metadata"]["name"] for d in daemon_sets] == expected_names
+    namespace = options.get("namespace", scenario.namespace)
+    assert {m["metadata"].get("namespace") for m in manifests if m["kind"] not in CLUSTER_SCOPED} == {namespace}
+    images = list(options.get("images", []))
+    if isinstance(options.get("images_from"), Workloads):
+        images += options["images_from"].images
+    written = json.dumps(daemon_sets)
+    for image in images:
+        assert json.dumps(image) in written, image
+    kinds = [m["kind"] for m in manifests]
+    assert ("NetworkPolicy" in kinds) == options.get("network_policy", True)
+    assert ("CronJob" in kinds) == ("refresh_schedule" in options)
+    if "refresh_schedule" in options:
+        assert next(m for m in manifests if m["kind"] == "CronJob")["spec"]["schedule"] == options["refresh_schedule"]
+    if "startup_taint" in options:
+        for daemon_set in daemon_sets:
+            keys = [t.get("key") for t in daemon_set["spec"]["template"]["spec"]["tolerations"]]
+            assert options["startup_taint"] in keys
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS.values(), ids=SCENARIOS.keys())

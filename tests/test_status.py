@@ -704,3 +704,117 @@ def test_only_pods_labelled_with_the_prepullers_name_are_read() -> None:
     assert [(n.name, n.pod) for n in status_report(pods).nodes] == [("node-a", "prepull-7xk2q")]
     assert [(n.name, n.pod) for n in status_report(pods, name="gpu-prepull").nodes] == [("node-b", "gpu-prepull-x1")]
     assert status_report(pods, name="nothing").summary == "no prepuller pods found (label name=nothing)"
+
+
+# --- which taints keep the DaemonSet's pod away (v1.Toleration.ToleratesTaint) -----------
+
+
+def tainted_node(*taints: JSON) -> JSON:
+    """node-b (Ready, no pod) carrying ``taints``, as the only node of a node list."""
+    nodes = node_list("node-b")
+    nodes["items"][0] = copy.deepcopy(nodes["items"][0])
+    nodes["items"][0]["spec"]["taints"] = list(taints)
+    return nodes
+
+
+def with_tolerations(*tolerations: JSON) -> JSON:
+    """The healthy kubelet-mode pod on node-a, its template tolerating ``tolerations`` too."""
+    pods = copy.deepcopy(load("kubelet-pods.json"))
+    pods["items"][0]["spec"]["tolerations"].extend(tolerations)
+    return pods
+
+
+GPU = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
+DB_EVICT = {"key": "dedicated", "value": "db", "effect": "NoExecute"}
+
+
+@pytest.mark.parametrize(
+    ("toleration", "taint"),
+    [
+        ({"operator": "Exists"}, GPU),  # no key, no effect: every taint
+        ({"operator": "Exists"}, DB_EVICT),
+        ({"operator": "Exists", "effect": "NoExecute"}, DB_EVICT),  # no key: every taint of that effect
+        ({"key": "nvidia.com/gpu", "operator": "Exists"}, GPU),  # any value, any effect
+        ({"key": "nvidia.com/gpu", "operator": "Equal", "value": "present"}, GPU),
+        ({"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}, GPU),  # operator defaults to Equal
+        ({"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoExecute"}, DB_EVICT),
+        ({"key": "example.com/spot", "operator": "Equal"}, {"key": "example.com/spot", "effect": "NoSchedule"}),
+    ],
+)
+def test_a_tolerated_taint_leaves_the_node_waiting_for_its_pod(toleration: JSON, taint: JSON) -> None:
+    # The node will get a pod, so it counts, and `status` is not ready while the pod is missing.
+    report = status_report(with_tolerations(toleration), tainted_node(taint))
+    assert (row(report, "node-b")["state"], row(report, "node-b")["counted"]) == ("no-pod", True)
+    assert row(report, "node-b")["notes"] == ["no prepuller pod"]
+    assert not report.ready
+    assert report.summary == "1/2 nodes ready: node-b has no prepuller pod"
+
+
+@pytest.mark.parametrize(
+    ("toleration", "taint", "note"),
+    [
+        (None, DB_EVICT, "excluded: taint dedicated=db:NoExecute not tolerated"),
+        (None, GPU, "excluded: taint nvidia.com/gpu=present:NoSchedule not tolerated"),
+        (
+            {"key": "example.com/spot"},
+            {"key": "example.com/spot", "value": "yes", "effect": "NoSchedule"},
+            "excluded: taint example.com/spot=yes:NoSchedule not tolerated",
+        ),
+        (
+            {"operator": "Exists", "effect": "NoSchedule"},
+            DB_EVICT,
+            "excluded: taint dedicated=db:NoExecute not tolerated",
+        ),
+        (
+            {"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"},
+            DB_EVICT,
+            "excluded: taint dedicated=db:NoExecute not tolerated",
+        ),
+        (
+            {"key": "dedicated", "operator": "Equal", "value": "web"},
+            DB_EVICT,
+            "excluded: taint dedicated=db:NoExecute not tolerated",
+        ),
+        (
+            {"key": "other", "operator": "Exists"},
+            {"key": "dedicated", "effect": "NoExecute"},
+            "excluded: taint dedicated:NoExecute not tolerated",
+        ),
+    ],
+)
+def test_an_untolerated_taint_excludes_the_node(toleration: JSON | None, taint: JSON, note: str) -> None:
+    pods = with_tolerations(toleration) if toleration is not None else load("kubelet-pods.json")
+    report = status_report(pods, tainted_node(taint))
+    assert row(report, "node-b")["state"] == "excluded"
+    assert row(report, "node-b")["counted"] is False
+    assert row(report, "node-b")["notes"] == [note]
+    assert report.ready
+    assert report.summary == "1/1 node ready, 3 images each; not counted: node-b (excluded)"
+
+
+def test_prefer_no_schedule_taints_never_keep_the_pod_away() -> None:
+    taint = {"key": "example.com/busy", "value": "yes", "effect": "PreferNoSchedule"}
+    report = status_report(load("kubelet-pods.json"), tainted_node(taint))
+    assert (row(report, "node-b")["state"], row(report, "node-b")["counted"]) == ("no-pod", True)
+
+
+def test_the_first_untolerated_taint_is_named() -> None:
+    busy = {"key": "example.com/busy", "value": "yes", "effect": "PreferNoSchedule"}
+    report = status_report(load("kubelet-pods.json"), tainted_node(busy, DB_EVICT, GPU))
+    assert row(report, "node-b")["notes"] == ["excluded: taint dedicated=db:NoExecute not tolerated"]
+
+
+def test_the_daemonset_controllers_own_tolerations_apply_without_being_in_the_template() -> None:
+    # The controller adds these to every DaemonSet pod: a cordoned or pressured node still gets a pod.
+    pods = copy.deepcopy(load("kubelet-pods.json"))
+    pods["items"][0]["spec"]["tolerations"] = []
+    for key in ("unschedulable", "disk-pressure", "memory-pressure", "pid-pressure"):
+        taint = {"key": f"node.kubernetes.io/{key}", "effect": "NoSchedule"}
+        report = status_report(pods, tainted_node(taint))
+        assert row(report, "node-b")["state"] == "no-pod", key
+    for key in ("not-ready", "unreachable"):
+        taint = {"key": f"node.kubernetes.io/{key}", "effect": "NoExecute"}
+        report = status_report(pods, tainted_node(taint))
+        assert row(report, "node-b")["state"] == "no-pod", key
+    swapped = {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"}
+    assert row(status_report(pods, tainted_node(swapped)), "node-b")["state"] == "excluded"

@@ -166,8 +166,22 @@ def test_the_explicit_namespace_is_the_one_bound() -> None:
 
 
 def test_every_object_validates_strictly() -> None:
-    validate_strictly(tainted())
-    validate_strictly(tainted(refresh_schedule="@daily", image_pull_policy="Always"))
+    manifests = tainted()
+    validate_strictly(manifests)
+    assert [m["kind"] for m in manifests] == [
+        "DaemonSet",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "NetworkPolicy",
+        "NetworkPolicy",
+    ]
+    assert untaint(manifests)["name"] == UNTAINT_CONTAINER
+    both = tainted(refresh_schedule="@daily", image_pull_policy="Always")
+    validate_strictly(both)
+    assert {m["kind"] for m in both} >= {"CronJob", "ClusterRole", "Role"}
+    assert untaint(both)["imagePullPolicy"] == "Always"
+    assert only(both, "CronJob")["spec"]["schedule"] == "@daily"
 
 
 def test_a_namespace_is_required(chart: cdk8s.Chart) -> None:
