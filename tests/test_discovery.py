@@ -387,3 +387,16 @@ def test_globs_match_the_reference_as_written_or_in_full() -> None:
     assert matches(nginx, ["docker.io/*"])
     assert matches(nginx, ["*:latest"])
     assert not matches(nginx, ["quay.io/*", "NGINX"])
+
+
+def test_each_image_names_every_file_it_was_found_in_once() -> None:
+    discovery = Discovery()
+    web = workload("Deployment", "web", pod_spec("nginx:1.25", "redis:7"))
+    discovery.add(web, source="a.yaml", where="a.yaml: document 1")
+    discovery.add(workload("Deployment", "api", pod_spec("nginx:1.25")), source="a.yaml", where="a.yaml: document 2")
+    listed = {"apiVersion": "v1", "kind": "List", "items": [workload("Deployment", "db", pod_spec("redis:7"))]}
+    discovery.add(listed, source="b.json", where="b.json")
+    assert [(found.image, found.sources) for found in discovery.images()] == [
+        ("nginx:1.25", ["a.yaml"]),
+        ("redis:7", ["a.yaml", "b.json"]),
+    ]

@@ -86,6 +86,13 @@ def test_docker_host_path_and_docker_image_are_configurable(chart: cdk8s.Chart) 
     assert prepull_container(daemon_set)["image"] == "registry.example.com/tools/docker:27.5.1-cli"
 
 
+@pytest.mark.parametrize("path", ["/mnt/docker data", "/run/..docker", "/run/docker.d/~x"])
+def test_a_host_path_may_hold_spaces_and_dots(chart: cdk8s.Chart, path: str) -> None:
+    # Only control characters and a '..' component are refused: a space or dots are fine.
+    daemon_set = docker_daemon_set(chart, docker_host_path=path)
+    assert daemon_set["spec"]["template"]["spec"]["volumes"][0]["hostPath"]["path"] == path
+
+
 def test_docker_mode_validates_strictly_with_every_scheduling_option(chart: cdk8s.Chart) -> None:
     toleration = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
     daemon_set = docker_daemon_set(
@@ -209,6 +216,11 @@ def test_duplicates_are_pulled_once(chart: cdk8s.Chart) -> None:
             {"mode": "docker", "docker_host_path": "/var/run\n"},
             "docker_host_path: must be an absolute directory path on the node, without '..' or control "
             "characters (got '/var/run\\n')",
+        ),
+        (
+            {"mode": "docker", "docker_host_path": "/var/run\t"},
+            "docker_host_path: must be an absolute directory path on the node, without '..' or control "
+            "characters (got '/var/run\\t')",
         ),
         ({"mode": "docker", "docker_host_path": 7}, "docker_host_path: must be a string (got 7)"),
         (

@@ -134,9 +134,45 @@ def test_invalid_references_name_the_rule_they_break(value: object, message: str
 
 
 def test_a_name_longer_than_255_characters_is_refused() -> None:
+    assert parse_reference("a" * 255, "images[0]").path == "library/" + "a" * 255
     text = "a" * 256
-    with pytest.raises(PrepullerError, match="the name is longer than 255 characters"):
+    with pytest.raises(PrepullerError) as caught:
         parse_reference(text, "images[0]")
+    assert str(caught.value) == (
+        f"images[0]: is not a valid image reference: the name is longer than 255 characters (got '{text[:196]}...)"
+    )
+    assert (caught.value.option, caught.value.value) == ("images[0]", text)
+
+
+_TAG_RULE = "the tag must be 1 to 128 characters of letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+_DIGEST_RULE = "the digest must be 'algorithm:hex', e.g. 'sha256:' and 64 hex digits"
+_LOWERCASE = "the repository path must be lowercase"
+_PATH_RULE = "the repository path must be lowercase letters and digits separated by '.', '_', '__', '-' or '/'"
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        # Only the part after the first '@' is the digest, and only the last path component has the tag.
+        ("a@b:-x@c", _DIGEST_RULE),
+        ("busybox@sha256:" + "a" * 64 + "@x", _DIGEST_RULE),
+        ("a@x@sha256:" + "a" * 64, _DIGEST_RULE),
+        ("busybox:1:2", _TAG_RULE),
+        ("a/b:c/d", _PATH_RULE),
+        ("localhost:5000/a//b", _PATH_RULE),
+        # A registry host may have capitals; the path after it may not.
+        ("Registry.Example/a//b", _PATH_RULE),
+        ("gcr.io/Team/app", _LOWERCASE),
+        ("gcr.io/team/App", _LOWERCASE),
+        # A valid tag is set aside before the path is judged, capitals and all.
+        ("localhost:5000/a//b:V1", _PATH_RULE),
+        ("gcr.io/a//B:v1", _LOWERCASE),
+    ],
+)
+def test_the_message_names_the_part_that_breaks_the_rule(value: str, rule: str) -> None:
+    with pytest.raises(PrepullerError) as caught:
+        parse_reference(value, "images[0]")
+    assert str(caught.value) == f"images[0]: is not a valid image reference: {rule} (got {value!r})"
 
 
 def test_references_naming_the_same_image_collapse_to_the_first_as_written() -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -126,6 +127,39 @@ def run_module(module: str, equivalent: dict[str, str], *, rerun: bool) -> float
     return time.monotonic() - started
 
 
+def direct_check(module: str, test_files: list[str], equivalent: dict[str, str]) -> list[str]:
+    """Run every mutant of ``module`` against only ``test_files``, in this one process (no
+    fork, no stats: mutmut's switch, ``set_mutant_under_test``, picks the mutant), and return
+    the survivors not listed as equivalent. A quick first look at a module's own tests; the
+    verdicts of record are mutmut's."""
+    import contextlib
+    import io
+    import os
+
+    import pytest
+    from mutmut.mutation.trampoline import set_mutant_under_test
+
+    shutil.copytree(ROOT / "tests", MUTANTS / "tests", dirs_exist_ok=True)  # the tests as they are now
+    os.chdir(MUTANTS)
+    sys.path.insert(0, str(MUTANTS))
+    # `tests` is this repository's package; the runs below must import mutants/tests.
+    for loaded in [name for name in sys.modules if name == "tests" or name.startswith("tests.")]:
+        del sys.modules[loaded]
+    # From the second run on, the pytest plugins are imported already: nothing to rewrite.
+    arguments = ["-x", "-q", "-p", "no:cacheprovider", "--rootdir=.", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+
+    def passes(mutant: str | None) -> bool:
+        set_mutant_under_test(mutant)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            return pytest.main([*arguments, *test_files]) == 0
+
+    if not passes(None):
+        raise SystemExit(f"{' '.join(test_files)} fails without a mutant: nothing to learn")
+    survivors = [name for name in results(module) if passes(name) and name not in equivalent]
+    set_mutant_under_test(None)
+    return survivors
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -133,8 +167,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rerun", action="store_true", help="run every mutant again, not only those without a result")
     parser.add_argument("--report-only", action="store_true", help="run nothing: print the scores of what was run")
+    parser.add_argument(
+        "--direct",
+        metavar="TEST_FILE",
+        action="append",
+        help="only run each mutant of one MODULE against TEST_FILE, in one process (after a mutmut run made mutants/)",
+    )
     options = parser.parse_args(argv)
     equivalent = equivalent_mutants()
+    if options.direct:
+        [module] = options.modules
+        survivors = direct_check(module, options.direct, equivalent)
+        print(f"{module}: {len(results(module))} mutants, {len(survivors)} survive {' '.join(options.direct)}")
+        print("\n".join(survivors))
+        return 1 if survivors else 0
     scores = []
     for module in options.modules or MODULES:
         seconds = 0.0 if options.report_only else run_module(module, equivalent, rerun=options.rerun)
