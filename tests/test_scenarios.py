@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from pathlib import Path
 
 import pytest
 
@@ -61,8 +62,11 @@ def test_scenario_validates_strictly(scenario: Scenario) -> None:
     if isinstance(options.get("images_from"), Workloads):
         images += options["images_from"].images
     written = json.dumps(daemon_sets)
+    # With a lock, each image is written as <reference as written>@<its locked digest>.
+    locked = json.loads(Path(options["lock"]).read_text())["images"] if "lock" in options else None
     for image in images:
-        assert json.dumps(image) in written, image
+        expected = image if locked is None else f"{image}@{locked[image]['digest']}"
+        assert json.dumps(expected) in written, expected
     kinds = [m["kind"] for m in manifests]
     assert ("NetworkPolicy" in kinds) == options.get("network_policy", True)
     assert ("CronJob" in kinds) == ("refresh_schedule" in options)
