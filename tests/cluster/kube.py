@@ -222,6 +222,16 @@ class Cluster:
         items: list[dict[str, Any]] = self.get("pods", "-n", namespace, "-l", selector)["items"]
         return items
 
+    def pull_error(self, namespace: str, selector: str = "name=prepull") -> str | None:
+        """The kubelet's pull-error reason (``ErrImagePull``/``ImagePullBackOff``) of the first
+        init container waiting on one among the pods matching ``selector``; ``None`` if none is."""
+        for pod in self.pods(namespace, selector):
+            for container in pod.get("status", {}).get("initContainerStatuses", []):
+                reason = container.get("state", {}).get("waiting", {}).get("reason")
+                if reason in ("ErrImagePull", "ImagePullBackOff"):
+                    return str(reason)
+        return None
+
     def wait_running(
         self, namespace: str, selector: str, *, count: int = 1, timeout: float = 180
     ) -> list[dict[str, Any]]:

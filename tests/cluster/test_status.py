@@ -19,19 +19,10 @@ def status(cluster: Cluster, namespace: str, *args: str, timeout: float = 120) -
     return result.returncode, result.stdout, result.stderr
 
 
-def waiting_reason(cluster: Cluster, namespace: str) -> str | None:
-    for pod in cluster.pods(namespace, "name=prepull"):
-        for container in pod.get("status", {}).get("initContainerStatuses", []):
-            waiting = container.get("state", {}).get("waiting", {})
-            if waiting.get("reason") in ("ErrImagePull", "ImagePullBackOff"):
-                return str(waiting["reason"])
-    return None
-
-
 def test_a_missing_image_is_reported_by_node_image_and_reason(clean_node: Cluster, namespace: str) -> None:
     cluster = clean_node
     cluster.apply(manifests(namespace, images=[testimages.FILLER[1], testimages.MISSING]))
-    reason = cluster.wait_until("the kubelet's pull error", lambda: waiting_reason(cluster, namespace))
+    reason = cluster.wait_until("the kubelet's pull error", lambda: cluster.pull_error(namespace))
     assert reason in ("ErrImagePull", "ImagePullBackOff")
     failed = [e for e in cluster.events(namespace, reason="Failed") if testimages.MISSING in e["message"]]
     assert failed and "not found" in failed[0]["message"]
