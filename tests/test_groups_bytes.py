@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from prepuller import ImagePrepuller
-from prepuller._groups import moved_bound, split, split_by_bytes
+from prepuller._groups import _rank, moved_bound, split, split_by_bytes
 from prepuller._references import ImageReference, parse_reference
 
 from .conftest import synth, validate_strictly
@@ -107,6 +107,25 @@ def test_the_bound_can_be_reached_and_a_heavy_image_moves_many() -> None:
         assert moved <= moved_bound(100, 10, 2) == 5
         reached = max(reached, moved)
     assert reached == 5
+
+
+def test_each_image_goes_to_the_share_that_holds_the_middle_of_its_bytes() -> None:
+    """The split worked by hand: the images in rank order laid end to end, the total cut
+    into K equal shares, each image in the share holding its midpoint. Sizes 1, 1, 1, 1, 1, 4
+    in rank order, K = 2: T = 9, midpoints 0.5 to 4.5 and 7; a midpoint on a cut (4.5)
+    belongs to the share after it. A size below 1 counts as 1."""
+    images = sorted((parse_reference(f"img{number}:1", "images") for number in range(6)), key=_rank)
+    assert split_by_bytes(images, [1, 1, 1, 1, 1, 4], 2) == [images[:4], images[4:]]
+    assert split_by_bytes(images, [0, -7, 1, 1, 1, 4], 2) == [images[:4], images[4:]]
+    assert split_by_bytes(images, [1] * 6, 3) == [images[:2], images[2:4], images[4:]]
+
+
+def test_the_stated_bound_worked_by_hand() -> None:
+    """ceil(max(j, K - j) * s / (K * m)) summed over the cuts j; sizes below 1 count as 1."""
+    assert moved_bound(10, 1, 2) == 5
+    assert moved_bound(10, 0, 2) == 5
+    assert moved_bound(0, 1, 2) == 1
+    assert moved_bound(30, 4, 3) == 5 + 5  # j = 1, 2: ceil(2 * 30 / 12) each
 
 
 def test_without_sizes_differing_the_count_split_is_unchanged() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 import subprocess
 import warnings
@@ -60,7 +61,9 @@ def test_a_refresh_that_pulls_no_mutable_tag_again_warns(chart: cdk8s.Chart, pol
             chart, "prepull", images=["redis:7.2", image], refresh_schedule="@daily", image_pull_policy=policy
         )
     assert [str(warning.message) for warning in caught] == [_NOTHING_AGAIN.format(policy=policy, image=image)]
-    assert caught[0].filename == __file__  # points at the user's line
+    # It points at the user's line; under mutation testing, mutmut's trampoline is one frame more.
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        assert caught[0].filename == __file__
 
 
 def test_images_added_later_are_checked_too(chart: cdk8s.Chart) -> None:

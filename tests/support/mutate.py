@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import os
 import subprocess
 import sys
 import time
@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mutmut.stats import status_by_exit_code
+
+from tests.support import mutation_runner
 
 ROOT = Path(__file__).resolve().parents[2]
 MUTANTS = ROOT / "mutants"
@@ -51,6 +53,11 @@ MODULES = (
 )
 
 
+#: The outcomes that count as a detected mutant: its tests did not pass, the clean run did
+#: (a timeout, or a worker the mutant crashed: ``mutation_runner``).
+DETECTED = ("killed", "timeout", "segfault")
+
+
 @dataclass
 class Score:
     module: str
@@ -64,8 +71,7 @@ class Score:
         parts += [f"{n} {k}" for k, n in others]
         total = sum(self.counts.values())
         relevant = total - self.counts["equivalent"]
-        # A timeout is a detected mutant too: its tests did not pass (the clean run did).
-        detected = self.counts["killed"] + self.counts["timeout"]
+        detected = sum(self.counts[status] for status in DETECTED)
         score = f"{100 * detected / relevant:.1f}%" if relevant else "-"
         timing = f", {self.seconds:.0f} s" if self.seconds else ""
         return f"{self.module:<11} {total:>4} mutants: {', '.join(parts)} (score {score}{timing})"
@@ -97,8 +103,8 @@ def score(module: str, equivalent: dict[str, str]) -> Score:
     found = Score(module)
     for name, code in sorted(results(module).items()):
         status = status_by_exit_code[code]
-        if status == "survived" and name in equivalent:
-            status = "equivalent"
+        if name in equivalent:
+            status = "equivalent"  # not run again: make mutate judges only the others
         elif status == "survived":
             found.survivors.append(name)
         found.counts[status] += 1
@@ -109,55 +115,52 @@ def mutmut(*arguments: str) -> None:
     subprocess.run([sys.executable, "-m", "mutmut", *arguments], cwd=ROOT, check=False)
 
 
-def run_module(module: str, equivalent: dict[str, str], *, rerun: bool) -> float:
-    """Run the module's mutants that are not killed yet (all with ``rerun``); seconds taken.
+def prepare() -> None:
+    """What ``mutmut run`` does before it runs a mutant: copy the sources and tests into
+    ``mutants/``, generate the mutants of the files changed since, and record which tests call
+    which function (a traced run of the suite the first time, then only of new tests). Call
+    it in a process of its own (``--prepare-only``): mutmut forks from the caller."""
+    import mutmut.__main__ as cli
+    from mutmut.mutation.trampoline import set_mutant_under_test
+    from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, setup_source_paths
+    from mutmut.workers.isolation import get_mutant_runner
 
-    A survivor is run again each time (a test written since may kill it now), unless it is
-    listed as equivalent."""
+    # mutmut's test runs fork from this process and import mutants/tests as `tests`: this
+    # repository's `tests`, imported to run this script, must not shadow it.
+    for loaded in [name for name in sys.modules if name == "tests" or name.startswith("tests.")]:
+        del sys.modules[loaded]
+    set_mutant_under_test("mutant_generation")
+    MUTANTS.mkdir(exist_ok=True)
+    copy_src_dir()
+    copy_also_copy_files()
+    setup_source_paths()
+    cli.store_lines_covered_by_tests()
+    cli.create_mutants(os.cpu_count() or 1)
+    runner = get_mutant_runner(os.cpu_count() or 1)
+    cli.collect_or_load_stats(runner, mutants_caught_by_type_checker={}, apply_config_invalidation=True)
+
+
+def run_module(module: str, equivalent: dict[str, str], *, rerun: bool, workers: int) -> float:
+    """Judge the module's mutants not detected yet (all with ``rerun``); the seconds taken.
+
+    A survivor is judged again each time (a test written since may kill it now), unless it
+    is listed as equivalent. The fast runner judges them all; a mutant it calls a survivor is
+    run again by mutmut itself, whose verdict is the one kept (see ``mutation_runner``)."""
     pending = [
         name
         for name, code in results(module).items()
-        if rerun or (status_by_exit_code[code] != "killed" and name not in equivalent)
+        if rerun or (status_by_exit_code[code] not in DETECTED and name not in equivalent)
     ]
-    if results(module) and not pending:
+    if not pending:
         return 0.0
     started = time.monotonic()
-    # Before the first run mutants/ does not exist: a pattern makes mutmut generate it.
-    mutmut("run", *(pending or [f"prepuller._{module}.*"]))
+    print(f"{module}: judging {len(pending)} mutants")
+    verdicts = mutation_runner.run(pending, workers=workers)
+    survivors = [name for name, code in verdicts.items() if code == mutation_runner.SURVIVED]
+    if survivors:
+        print(f"{module}: {len(survivors)} survived; mutmut judges them again")
+        mutmut("run", *survivors)
     return time.monotonic() - started
-
-
-def direct_check(module: str, test_files: list[str], equivalent: dict[str, str]) -> list[str]:
-    """Run every mutant of ``module`` against only ``test_files``, in this one process (no
-    fork, no stats: mutmut's switch, ``set_mutant_under_test``, picks the mutant), and return
-    the survivors not listed as equivalent. A quick first look at a module's own tests; the
-    verdicts of record are mutmut's."""
-    import contextlib
-    import io
-    import os
-
-    import pytest
-    from mutmut.mutation.trampoline import set_mutant_under_test
-
-    shutil.copytree(ROOT / "tests", MUTANTS / "tests", dirs_exist_ok=True)  # the tests as they are now
-    os.chdir(MUTANTS)
-    sys.path.insert(0, str(MUTANTS))
-    # `tests` is this repository's package; the runs below must import mutants/tests.
-    for loaded in [name for name in sys.modules if name == "tests" or name.startswith("tests.")]:
-        del sys.modules[loaded]
-    # From the second run on, the pytest plugins are imported already: nothing to rewrite.
-    arguments = ["-x", "-q", "-p", "no:cacheprovider", "--rootdir=.", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-
-    def passes(mutant: str | None) -> bool:
-        set_mutant_under_test(mutant)
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            return pytest.main([*arguments, *test_files]) == 0
-
-    if not passes(None):
-        raise SystemExit(f"{' '.join(test_files)} fails without a mutant: nothing to learn")
-    survivors = [name for name in results(module) if passes(name) and name not in equivalent]
-    set_mutant_under_test(None)
-    return survivors
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,22 +171,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rerun", action="store_true", help="run every mutant again, not only those without a result")
     parser.add_argument("--report-only", action="store_true", help="run nothing: print the scores of what was run")
     parser.add_argument(
-        "--direct",
-        metavar="TEST_FILE",
-        action="append",
-        help="only run each mutant of one MODULE against TEST_FILE, in one process (after a mutmut run made mutants/)",
+        "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per CPU)"
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="generate the mutants and record the tests' stats, judge none"
     )
     options = parser.parse_args(argv)
     equivalent = equivalent_mutants()
-    if options.direct:
-        [module] = options.modules
-        survivors = direct_check(module, options.direct, equivalent)
-        print(f"{module}: {len(results(module))} mutants, {len(survivors)} survive {' '.join(options.direct)}")
-        print("\n".join(survivors))
-        return 1 if survivors else 0
+    if options.prepare_only:
+        prepare()
+        return 0
+    if not options.report_only:
+        # In a process of its own: mutmut's stats run forks, and this one must stay unforked.
+        subprocess.run([sys.executable, "-m", "tests.support.mutate", "--prepare-only"], cwd=ROOT, check=True)
     scores = []
     for module in options.modules or MODULES:
-        seconds = 0.0 if options.report_only else run_module(module, equivalent, rerun=options.rerun)
+        seconds = (
+            0.0 if options.report_only else run_module(module, equivalent, rerun=options.rerun, workers=options.workers)
+        )
         found = score(module, equivalent)
         found.seconds = seconds
         scores.append(found)

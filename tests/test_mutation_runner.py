@@ -1,0 +1,144 @@
+"""The fast mutation runner (`tests/support/mutation_runner.py`): which tests a mutant runs,
+in what order, and how a worker judges a mutant in a pytest session it keeps."""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+
+import pytest
+
+from tests.support import mutation_runner
+from tests.support.mutation_runner import KILLED, NO_TESTS, SURVIVED, TIMEOUT, Job, WorkerPlugin, plan
+
+pytest_plugins = ["pytester"]
+
+STATS = {
+    "tests_by_mangled_function_name": {
+        "prepuller._pods.x_pod": [
+            "tests/test_api.py::test_slow",
+            "tests/test_pods.py::test_b",
+            "tests/test_api.py::test_fast",
+        ],
+        "prepuller._keep.x_keep": ["tests/test_keep.py::test_k"],
+    },
+    "duration_by_test": {
+        "tests/test_api.py::test_slow": 3.0,
+        "tests/test_api.py::test_fast": 0.5,
+        "tests/test_pods.py::test_b": 2.0,
+        "tests/test_keep.py::test_k": 0.1,
+    },
+}
+
+
+def test_a_mutant_runs_its_module_s_own_tests_first_then_the_fastest() -> None:
+    jobs, untested = plan(["prepuller._pods.x_pod__mutmut_1", "prepuller._keep.x_keep__mutmut_2"], STATS)
+    assert untested == []
+    # Sorted by their time limit: keep's one quick test first.
+    assert [job.mutant for job in jobs] == ["prepuller._keep.x_keep__mutmut_2", "prepuller._pods.x_pod__mutmut_1"]
+    assert jobs[1].tests == [
+        "tests/test_pods.py::test_b",
+        "tests/test_api.py::test_fast",
+        "tests/test_api.py::test_slow",
+    ]
+    assert jobs[1].limit == 30.0 + 10.0 * 5.5
+    assert jobs[0].limit == 30.0 + 10.0 * 0.1
+
+
+def test_a_mutant_of_a_function_no_test_calls_is_reported_untested() -> None:
+    jobs, untested = plan(["prepuller._status.x_other__mutmut_1"], STATS)
+    assert (jobs, untested) == ([], ["prepuller._status.x_other__mutmut_1"])
+
+
+TESTS = """
+    import os, time
+    import pytest
+
+    SETUPS = []
+
+    @pytest.fixture(scope="module")
+    def shared():
+        SETUPS.append("up")
+        yield SETUPS
+        SETUPS.append("down")
+
+    def mutant():
+        return os.environ.get("MUTANT_UNDER_TEST", "")
+
+    def test_sees_no_mutant_of_its_own(shared):
+        assert mutant() != "prepuller._m.x_f__mutmut_1"
+
+    def test_slow_under_a_mutant():
+        if mutant() == "prepuller._m.x_f__mutmut_2":
+            time.sleep(30)
+
+    def test_fails_from_its_second_run_on():
+        SETUPS.append("run")
+        assert SETUPS.count("run") < 2
+
+    def test_the_module_fixture_is_kept_between_runs(shared):
+        assert shared.count("up") == 1
+"""
+
+
+def judge(pytester: pytest.Pytester, *jobs: Job) -> list[dict[str, object]]:
+    """Run a worker over ``jobs`` in a pytest session of TESTS; its verdicts."""
+    pytester.makepyfile(test_module=textwrap.dedent(TESTS))
+    lines = "".join(json.dumps({"mutant": j.mutant, "tests": j.tests, "limit": j.limit}) + "\n" for j in jobs)
+    verdicts = io.StringIO()
+    pytester.inline_run("-p", "no:randomly", plugins=[WorkerPlugin(io.StringIO(lines), verdicts)])
+    return [json.loads(line) for line in verdicts.getvalue().splitlines()]
+
+
+def without_seconds(verdict: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in verdict.items() if key != "seconds"}
+
+
+def test_a_mutant_a_test_fails_on_is_killed_and_the_test_passes_again_without_it(pytester: pytest.Pytester) -> None:
+    killing = "test_module.py::test_sees_no_mutant_of_its_own"
+    verdicts = judge(
+        pytester,
+        Job(
+            "prepuller._m.x_f__mutmut_1", [killing, "test_module.py::test_the_module_fixture_is_kept_between_runs"], 10
+        ),
+        Job(
+            "prepuller._m.x_f__mutmut_3", [killing, "test_module.py::test_the_module_fixture_is_kept_between_runs"], 10
+        ),
+        Job("prepuller._m.x_f__mutmut_4", ["test_module.py::not_collected"], 10),
+    )
+    assert verdicts[0] == {"ready": 4}
+    assert without_seconds(verdicts[1]) == {
+        "mutant": "prepuller._m.x_f__mutmut_1",
+        "exit_code": KILLED,
+        "test": killing,
+    }
+    # Run three times (killed, confirmed, then under mutant 3), the module fixture set up once.
+    assert without_seconds(verdicts[2]) == {"mutant": "prepuller._m.x_f__mutmut_3", "exit_code": SURVIVED}
+    assert without_seconds(verdicts[3]) == {"mutant": "prepuller._m.x_f__mutmut_4", "exit_code": NO_TESTS}
+
+
+def test_a_mutant_that_outlasts_its_limit_is_a_timeout(pytester: pytest.Pytester) -> None:
+    slow = "test_module.py::test_slow_under_a_mutant"
+    [_, verdict] = judge(pytester, Job("prepuller._m.x_f__mutmut_2", [slow], 1.0))
+    assert without_seconds(verdict) == {"mutant": "prepuller._m.x_f__mutmut_2", "exit_code": TIMEOUT, "test": slow}
+    assert isinstance(verdict["seconds"], float) and 1.0 <= verdict["seconds"] < 10
+
+
+def test_a_kill_the_clean_rerun_does_not_confirm_makes_the_worker_suspect_and_stop(pytester: pytest.Pytester) -> None:
+    flaky = "test_module.py::test_fails_from_its_second_run_on"
+    verdicts = judge(
+        pytester,
+        Job("prepuller._m.x_f__mutmut_5", [flaky], 10),  # passes its first run: survives
+        Job("prepuller._m.x_f__mutmut_6", [flaky], 10),  # fails, and fails again clean: suspect
+        Job("prepuller._m.x_f__mutmut_7", [flaky], 10),  # never run: the worker stopped
+    )
+    assert [without_seconds(v) for v in verdicts[1:]] == [
+        {"mutant": "prepuller._m.x_f__mutmut_5", "exit_code": SURVIVED},
+        {"mutant": "prepuller._m.x_f__mutmut_6", "suspect": flaky},
+    ]
+
+
+def test_time_limits_are_generous() -> None:
+    assert mutation_runner.time_limit([]) == 30.0
+    assert mutation_runner.time_limit([1.0, 2.0]) == 60.0
