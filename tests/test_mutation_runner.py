@@ -42,8 +42,8 @@ def test_a_mutant_runs_its_module_s_own_tests_first_then_the_fastest() -> None:
         "tests/test_api.py::test_fast",
         "tests/test_api.py::test_slow",
     ]
-    assert jobs[1].limit == 30.0 + 10.0 * 5.5
-    assert jobs[0].limit == 30.0 + 10.0 * 0.1
+    assert jobs[1].limits == [10.0 + 10.0 * 2.0, 10.0 + 10.0 * 0.5, 10.0 + 10.0 * 3.0]
+    assert jobs[0].limits == [10.0 + 10.0 * 0.1]
 
 
 def test_a_mutant_of_a_function_no_test_calls_is_reported_untested() -> None:
@@ -85,7 +85,7 @@ TESTS = """
 def judge(pytester: pytest.Pytester, *jobs: Job) -> list[dict[str, object]]:
     """Run a worker over ``jobs`` in a pytest session of TESTS; its verdicts."""
     pytester.makepyfile(test_module=textwrap.dedent(TESTS))
-    lines = "".join(json.dumps({"mutant": j.mutant, "tests": j.tests, "limit": j.limit}) + "\n" for j in jobs)
+    lines = "".join(job.message() for job in jobs)
     verdicts = io.StringIO()
     pytester.inline_run("-p", "no:randomly", plugins=[WorkerPlugin(io.StringIO(lines), verdicts)])
     return [json.loads(line) for line in verdicts.getvalue().splitlines()]
@@ -95,17 +95,16 @@ def without_seconds(verdict: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in verdict.items() if key != "seconds"}
 
 
+KEPT = "test_module.py::test_the_module_fixture_is_kept_between_runs"
+
+
 def test_a_mutant_a_test_fails_on_is_killed_and_the_test_passes_again_without_it(pytester: pytest.Pytester) -> None:
     killing = "test_module.py::test_sees_no_mutant_of_its_own"
     verdicts = judge(
         pytester,
-        Job(
-            "prepuller._m.x_f__mutmut_1", [killing, "test_module.py::test_the_module_fixture_is_kept_between_runs"], 10
-        ),
-        Job(
-            "prepuller._m.x_f__mutmut_3", [killing, "test_module.py::test_the_module_fixture_is_kept_between_runs"], 10
-        ),
-        Job("prepuller._m.x_f__mutmut_4", ["test_module.py::not_collected"], 10),
+        Job("prepuller._m.x_f__mutmut_1", [killing, KEPT], [10, 10]),
+        Job("prepuller._m.x_f__mutmut_3", [killing, KEPT], [10, 10]),
+        Job("prepuller._m.x_f__mutmut_4", ["test_module.py::not_collected"], [10]),
     )
     assert verdicts[0] == {"ready": 4}
     assert without_seconds(verdicts[1]) == {
@@ -118,9 +117,12 @@ def test_a_mutant_a_test_fails_on_is_killed_and_the_test_passes_again_without_it
     assert without_seconds(verdicts[3]) == {"mutant": "prepuller._m.x_f__mutmut_4", "exit_code": NO_TESTS}
 
 
-def test_a_mutant_that_outlasts_its_limit_is_a_timeout(pytester: pytest.Pytester) -> None:
+def test_a_mutant_that_outlasts_a_test_s_limit_is_a_timeout(pytester: pytest.Pytester) -> None:
+    """Each test has its own limit: the slow one's 1 s applies, not the 61 s of both."""
     slow = "test_module.py::test_slow_under_a_mutant"
-    [_, verdict] = judge(pytester, Job("prepuller._m.x_f__mutmut_2", [slow], 1.0))
+    [_, verdict] = judge(
+        pytester, Job("prepuller._m.x_f__mutmut_2", ["test_module.py::test_sees_no_mutant_of_its_own", slow], [60, 1.0])
+    )
     assert without_seconds(verdict) == {"mutant": "prepuller._m.x_f__mutmut_2", "exit_code": TIMEOUT, "test": slow}
     assert isinstance(verdict["seconds"], float) and 1.0 <= verdict["seconds"] < 10
 
@@ -129,9 +131,9 @@ def test_a_kill_the_clean_rerun_does_not_confirm_makes_the_worker_suspect_and_st
     flaky = "test_module.py::test_fails_from_its_second_run_on"
     verdicts = judge(
         pytester,
-        Job("prepuller._m.x_f__mutmut_5", [flaky], 10),  # passes its first run: survives
-        Job("prepuller._m.x_f__mutmut_6", [flaky], 10),  # fails, and fails again clean: suspect
-        Job("prepuller._m.x_f__mutmut_7", [flaky], 10),  # never run: the worker stopped
+        Job("prepuller._m.x_f__mutmut_5", [flaky], [10]),  # passes its first run: survives
+        Job("prepuller._m.x_f__mutmut_6", [flaky], [10]),  # fails, and fails again clean: suspect
+        Job("prepuller._m.x_f__mutmut_7", [flaky], [10]),  # never run: the worker stopped
     )
     assert [without_seconds(v) for v in verdicts[1:]] == [
         {"mutant": "prepuller._m.x_f__mutmut_5", "exit_code": SURVIVED},
@@ -139,6 +141,6 @@ def test_a_kill_the_clean_rerun_does_not_confirm_makes_the_worker_suspect_and_st
     ]
 
 
-def test_time_limits_are_generous() -> None:
-    assert mutation_runner.time_limit([]) == 30.0
-    assert mutation_runner.time_limit([1.0, 2.0]) == 60.0
+def test_time_limits_are_generous_and_per_test() -> None:
+    assert mutation_runner.time_limit(0.0) == 10.0
+    assert mutation_runner.time_limit(2.0) == 30.0

@@ -1,16 +1,19 @@
-"""`make mutate`: mutmut over the core modules, one module at a time, and the score of each.
+"""`make mutate`: mutation testing of the core modules, one module at a time, and the score of each.
 
-mutmut keeps every mutant's result in ``mutants/`` and reruns, for a mutant, only the tests
-that called the mutated function (it records which while running the suite once). This
-script adds what mutmut leaves to its caller:
+mutmut generates the mutants into ``mutants/`` and records, in one traced run of the suite,
+which tests call which function. This script adds what mutmut leaves to its caller:
 
+- the judging: ``mutation_runner`` runs each mutant against only the tests that call its
+  function, in long-lived workers (hundreds a minute, where mutmut's fork per mutant does a
+  few); a mutant it calls a survivor is judged again by ``mutmut run NAME``;
 - module by module, smallest first, each timed: ``python -m tests.support.mutate status taint``;
-- incremental: only the mutants not killed yet are run (new ones, survivors, and those of a
-  function changed since: mutmut regenerates them without a result); ``--rerun`` runs the
+- incremental: only the mutants not detected yet are run (new ones, survivors, and those of
+  a function changed since: mutmut regenerates them without a result); ``--rerun`` runs the
   whole module again;
 - the score: killed, survived, equivalent (listed with a reason in
   ``tests/mutation-equivalent.txt``), and the other outcomes mutmut reports;
-- exit status 1 while a survivor is not listed as equivalent, 0 otherwise.
+- exit status 1 while a survivor is not listed as equivalent, 0 otherwise;
+- ``--try MUTANT tests/test_x.py``: does a test file, as it is now, kill that mutant?
 
 Usage: ``python -m tests.support.mutate [--rerun] [--report-only] [MODULE ...]`` from the
 repository root (``make mutate MODULES="references groups"``).
@@ -115,11 +118,12 @@ def mutmut(*arguments: str) -> None:
     subprocess.run([sys.executable, "-m", "mutmut", *arguments], cwd=ROOT, check=False)
 
 
-def prepare() -> None:
+def prepare(*, stats: bool = True) -> None:
     """What ``mutmut run`` does before it runs a mutant: copy the sources and tests into
-    ``mutants/``, generate the mutants of the files changed since, and record which tests call
-    which function (a traced run of the suite the first time, then only of new tests). Call
-    it in a process of its own (``--prepare-only``): mutmut forks from the caller."""
+    ``mutants/``, generate the mutants of the files changed since and, with ``stats``,
+    record which tests call which function (a traced run of the suite the first time, then
+    only of new tests). Call it in a process of its own (``--prepare-only``): mutmut forks
+    from the caller."""
     import mutmut.__main__ as cli
     from mutmut.mutation.trampoline import set_mutant_under_test
     from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, setup_source_paths
@@ -136,8 +140,32 @@ def prepare() -> None:
     setup_source_paths()
     cli.store_lines_covered_by_tests()
     cli.create_mutants(os.cpu_count() or 1)
-    runner = get_mutant_runner(os.cpu_count() or 1)
-    cli.collect_or_load_stats(runner, mutants_caught_by_type_checker={}, apply_config_invalidation=True)
+    if stats:
+        runner = get_mutant_runner(os.cpu_count() or 1)
+        cli.collect_or_load_stats(runner, mutants_caught_by_type_checker={}, apply_config_invalidation=True)
+
+
+def try_mutants(names: list[str], test_files: list[str]) -> int:
+    """Run ``test_files`` (as they are now) under each mutant in ``names``, one pytest each,
+    and print which kill it: the check that a new test kills the survivor it was written
+    for. Exit status 1 if one survives."""
+    subprocess.run([sys.executable, "-m", "tests.support.mutate", "--generate-only"], cwd=ROOT, check=True)
+    arguments = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    arguments += ["--hypothesis-profile=mutation", *test_files]
+
+    def passes(mutant: str) -> bool:
+        environment = {**os.environ, "MUTANT_UNDER_TEST": mutant}
+        return subprocess.run(arguments, cwd=MUTANTS, env=environment, capture_output=True, check=False).returncode == 0
+
+    if not passes(""):
+        raise SystemExit(f"{' '.join(test_files)} fails without a mutant: fix that first")
+    survivors = []
+    for name in names:
+        killed = not passes(name)
+        print(f"{'killed  ' if killed else 'SURVIVED'} {name}")
+        if not killed:
+            survivors.append(name)
+    return 1 if survivors else 0
 
 
 def run_module(module: str, equivalent: dict[str, str], *, rerun: bool, workers: int) -> float:
@@ -166,7 +194,10 @@ def run_module(module: str, equivalent: dict[str, str], *, rerun: bool, workers:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "modules", nargs="*", choices=[[], *MODULES], metavar="MODULE", help="default: all, smallest first"
+        "modules",
+        nargs="*",
+        metavar="MODULE",
+        help=f"default: all, smallest first ({' '.join(MODULES)}); with --try: test files",
     )
     parser.add_argument("--rerun", action="store_true", help="run every mutant again, not only those without a result")
     parser.add_argument("--report-only", action="store_true", help="run nothing: print the scores of what was run")
@@ -176,11 +207,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--prepare-only", action="store_true", help="generate the mutants and record the tests' stats, judge none"
     )
+    parser.add_argument("--generate-only", action="store_true", help="generate the mutants, record nothing, judge none")
+    parser.add_argument(
+        "--try",
+        dest="try_mutants",
+        metavar="MUTANT",
+        action="append",
+        help="run the TEST_FILEs given instead of modules under MUTANT (repeatable): does a new test kill it?",
+    )
     options = parser.parse_args(argv)
     equivalent = equivalent_mutants()
-    if options.prepare_only:
-        prepare()
+    if options.prepare_only or options.generate_only:
+        prepare(stats=options.prepare_only)
         return 0
+    if options.try_mutants:
+        return try_mutants(options.try_mutants, options.modules)
+    unknown = [module for module in options.modules if module not in MODULES]
+    if unknown:
+        parser.error(f"not a core module: {', '.join(unknown)} (one of: {' '.join(MODULES)})")
     if not options.report_only:
         # In a process of its own: mutmut's stats run forks, and this one must stay unforked.
         subprocess.run([sys.executable, "-m", "tests.support.mutate", "--prepare-only"], cwd=ROOT, check=True)

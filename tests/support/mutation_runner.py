@@ -64,14 +64,24 @@ class Job:
 
     mutant: str
     tests: list[str]
-    #: Seconds the tests may take under the mutant before it counts as a timeout.
-    limit: float
+    #: Seconds each test may take under the mutant before the mutant counts as a timeout.
+    limits: list[float]
+
+    @property
+    def limit(self) -> float:
+        """Seconds all the tests may take."""
+        return sum(self.limits)
+
+    def message(self) -> str:
+        """The job as the worker reads it: one JSON line."""
+        return json.dumps({"mutant": self.mutant, "tests": self.tests, "limits": self.limits}) + "\n"
 
 
-def time_limit(durations: Iterable[float]) -> float:
-    """The alarm for a mutant whose tests took ``durations`` seconds in mutmut's (traced) run:
-    generous, as the machine is shared and a mutant may make a test slower without hanging."""
-    return 30.0 + 10.0 * sum(durations)
+def time_limit(duration: float) -> float:
+    """The alarm for a test that took ``duration`` seconds in mutmut's (traced) run: generous,
+    as the machine is shared and a mutant may make a test slower without hanging it; per
+    test, so that a mutant that hangs the first, quick test is stopped in seconds."""
+    return 10.0 + 10.0 * duration
 
 
 def plan(mutants: Iterable[str], stats: dict[str, Any]) -> tuple[list[Job], list[str]]:
@@ -87,7 +97,7 @@ def plan(mutants: Iterable[str], stats: dict[str, Any]) -> tuple[list[Job], list
             key=lambda test: (not test.startswith(own_file + "::"), durations.get(test, 0.0), test),
         )
         if tests:
-            jobs.append(Job(mutant, tests, time_limit(durations.get(test, 0.0) for test in tests)))
+            jobs.append(Job(mutant, tests, [time_limit(durations.get(test, 0.0)) for test in tests]))
         else:
             untested.append(mutant)
     jobs.sort(key=lambda job: job.limit)
@@ -128,7 +138,7 @@ class Worker:
 
     def give(self, job: Job) -> None:
         self.current, self.since = job, time.monotonic()
-        self.jobs.write(json.dumps({"mutant": job.mutant, "tests": job.tests, "limit": job.limit}) + "\n")
+        self.jobs.write(job.message())
         self.jobs.flush()
 
     def stop(self, *, kill: bool = False) -> None:
@@ -343,17 +353,21 @@ class WorkerPlugin:
         self.send({"ready": len(items)})
         for line in self.jobs:
             job = json.loads(line)
-            verdict = self.judge(session, [items[test] for test in job["tests"] if test in items], job)
+            tests = [
+                (items[test], limit) for test, limit in zip(job["tests"], job["limits"], strict=True) if test in items
+            ]
+            verdict = self.judge(session, job["mutant"], tests)
             self.send(verdict)
             if "suspect" in verdict:
                 break
         session._setupstate.teardown_exact(None)
         return True
 
-    def judge(self, session: Any, tests: list[Any], job: dict[str, Any]) -> dict[str, Any]:
+    def judge(self, session: Any, mutant: str, tests: list[tuple[Any, float]]) -> dict[str, Any]:
+        """Run ``tests`` (items, each with its time limit) under ``mutant`` up to the first that
+        fails; the verdict, as sent to the parent."""
         from mutmut.mutation.trampoline import set_mutant_under_test
 
-        mutant = job["mutant"]
         if not tests:
             return {"mutant": mutant, "exit_code": NO_TESTS, "seconds": 0.0}
         started = time.monotonic()
@@ -362,24 +376,25 @@ class WorkerPlugin:
         def alarm(signum: int, frame: Any) -> None:
             nonlocal timed_out
             timed_out = True
-            raise MutantTimeout(f"{mutant}: over {job['limit']:.0f} s")
+            raise MutantTimeout(f"{mutant}: a test ran out of time")
 
         clear_library_caches()
         set_mutant_under_test(mutant)
         previous = signal.signal(signal.SIGALRM, alarm)
-        signal.setitimer(signal.ITIMER_REAL, job["limit"])
         try:
-            for item in tests:
+            for item, limit in tests:
+                signal.setitimer(signal.ITIMER_REAL, limit)
                 try:
                     if not passes(session, item):
                         failed = item
                 except MutantTimeout:
                     failed = item
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
                 if failed is not None or timed_out:
                     failed = item
                     break
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
             set_mutant_under_test("")  # "": no mutant, also for the environment variable
             clear_library_caches()
