@@ -5,7 +5,8 @@ which tests call which function. This script adds what mutmut leaves to its call
 
 - the judging: ``mutation_runner`` runs each mutant against only the tests that call its
   function, in long-lived workers (hundreds a minute, where mutmut's fork per mutant does a
-  few); a mutant it calls a survivor is judged again by ``mutmut run NAME``;
+  few); with ``--confirm-survivors``, a mutant it calls a survivor is judged again by
+  ``mutmut run NAME``;
 - module by module, smallest first, each timed: ``python -m tests.support.mutate status taint``;
 - incremental: only the mutants not detected yet are run (new ones, survivors, and those of
   a function changed since: mutmut regenerates them without a result); ``--rerun`` runs the
@@ -168,7 +169,9 @@ def try_mutants(names: list[str], test_files: list[str]) -> int:
     return 1 if survivors else 0
 
 
-def run_module(module: str, equivalent: dict[str, str], *, rerun: bool, workers: int) -> float:
+def run_module(
+    module: str, equivalent: dict[str, str], *, rerun: bool, workers: int, confirm: bool, unjudged_only: bool = False
+) -> float:
     """Judge the module's mutants not detected yet (all with ``rerun``); the seconds taken.
 
     A survivor is judged again each time (a test written since may kill it now), unless it
@@ -178,6 +181,7 @@ def run_module(module: str, equivalent: dict[str, str], *, rerun: bool, workers:
         name
         for name, code in results(module).items()
         if rerun or (status_by_exit_code[code] not in DETECTED and name not in equivalent)
+        if not (unjudged_only and code is not None)
     ]
     if not pending:
         return 0.0
@@ -185,7 +189,7 @@ def run_module(module: str, equivalent: dict[str, str], *, rerun: bool, workers:
     print(f"{module}: judging {len(pending)} mutants")
     verdicts = mutation_runner.run(pending, workers=workers)
     survivors = [name for name, code in verdicts.items() if code == mutation_runner.SURVIVED]
-    if survivors:
+    if survivors and confirm:
         print(f"{module}: {len(survivors)} survived; mutmut judges them again")
         mutmut("run", *survivors)
     return time.monotonic() - started
@@ -206,6 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--prepare-only", action="store_true", help="generate the mutants and record the tests' stats, judge none"
+    )
+    parser.add_argument(
+        "--unjudged-only",
+        action="store_true",
+        help="judge only the mutants without a verdict yet (not the survivors again)",
+    )
+    parser.add_argument(
+        "--confirm-survivors",
+        action="store_true",
+        help="have mutmut judge again, in its own isolated run, each mutant the fast runner calls a survivor",
     )
     parser.add_argument("--generate-only", action="store_true", help="generate the mutants, record nothing, judge none")
     parser.add_argument(
@@ -231,7 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     scores = []
     for module in options.modules or MODULES:
         seconds = (
-            0.0 if options.report_only else run_module(module, equivalent, rerun=options.rerun, workers=options.workers)
+            0.0
+            if options.report_only
+            else run_module(
+                module, equivalent, rerun=options.rerun, workers=options.workers, confirm=options.confirm_survivors
+            )
         )
         found = score(module, equivalent)
         found.seconds = seconds
