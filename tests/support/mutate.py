@@ -170,7 +170,7 @@ def try_mutants(names: list[str], test_files: list[str]) -> int:
 
 
 def run_module(
-    module: str, equivalent: dict[str, str], *, rerun: bool, workers: int, confirm: bool, unjudged_only: bool = False
+    module: str, equivalent: dict[str, str], *, rerun: bool, workers: int, confirm: bool, unjudged_only: bool
 ) -> float:
     """Judge the module's mutants not detected yet (all with ``rerun``); the seconds taken.
 
@@ -248,7 +248,12 @@ def main(argv: list[str] | None = None) -> int:
             0.0
             if options.report_only
             else run_module(
-                module, equivalent, rerun=options.rerun, workers=options.workers, confirm=options.confirm_survivors
+                module,
+                equivalent,
+                rerun=options.rerun,
+                workers=options.workers,
+                confirm=options.confirm_survivors,
+                unjudged_only=options.unjudged_only,
             )
         )
         found = score(module, equivalent)
