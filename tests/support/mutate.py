@@ -150,6 +150,9 @@ def try_mutants(names: list[str], test_files: list[str]) -> int:
     """Run ``test_files`` (as they are now) under each mutant in ``names``, one pytest each,
     and print which kill it: the check that a new test kills the survivor it was written
     for. Exit status 1 if one survives."""
+    missing = [name for name in test_files if not (ROOT / name.partition("::")[0]).is_file()]
+    if missing or not test_files:
+        raise SystemExit(f"--try needs test files that exist: {' '.join(missing) or 'none given'}")
     subprocess.run([sys.executable, "-m", "tests.support.mutate", "--generate-only"], cwd=ROOT, check=True)
     arguments = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
     arguments += ["--hypothesis-profile=mutation", *test_files]
