@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +251,13 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
             {"labels": {"bad key!": "x"}},
             "labels key: must be a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got 'bad key!')",
         ),
+        (
+            {"labels": {"k" * 64: "x"}},
+            f"labels key: must be a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got '{'k' * 64}')",
+        ),
+        ({"labels": {1: "x"}}, "labels key: must be a string (got 1)"),
         ({"annotations": {"a": 1}}, "annotations['a']: must be a string (got 1)"),
+        ({"annotations": ["owner=platform"]}, "annotations: must be a mapping (got ['owner=platform'])"),
         ({"node_selector": ["linux"]}, "node_selector: must be a mapping (got ['linux'])"),
         (
             {"tolerations": [{"key": "gpu", "operator": "Exist"}]},
@@ -323,6 +330,12 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
             {"priority_class_name": "High"},
             "priority_class_name: must be a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (got 'High')",
         ),
+        (
+            # 254 characters, one too many (the quoted value is cut at 200 characters).
+            {"priority_class_name": "p" * 254},
+            f"priority_class_name: must be a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (got '{'p' * 196}...)",
+        ),
+        ({"priority_class_name": 100}, "priority_class_name: must be a string (got 100)"),
         ({"image_pull_secrets": "regcred"}, "image_pull_secrets: must be a list (got 'regcred')"),
         (
             {"image_pull_secrets": ["reg_cred"]},
@@ -339,6 +352,19 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
         (
             {"resources": {"requests": {"memory": "-1Mi"}}},
             "resources.requests.memory: must be a quantity such as '10m' or '64Mi' (got '-1Mi')",
+        ),
+        (
+            {"resources": {"limits": {"memory": "9223372036854775808"}}},
+            "resources.limits.memory: must be at most 2^63-1 (the kubelet's int64 range) (got '9223372036854775808')",
+        ),
+        # Only a string or a number: not a bool, nor another type whose text reads as a quantity.
+        (
+            {"resources": {"requests": {"cpu": True}}},
+            "resources.requests.cpu: must be a quantity such as '10m' or '64Mi' (got True)",
+        ),
+        (
+            {"resources": {"requests": {"cpu": Decimal("0.5")}}},
+            "resources.requests.cpu: must be a quantity such as '10m' or '64Mi' (got Decimal('0.5'))",
         ),
         (
             {"resources": {"requests": {"memory": "128Mi"}}},
@@ -358,6 +384,7 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
         ),
         ({"helper_image": ""}, "helper_image: is not a valid image reference: it is empty (got '')"),
         ({"max_unavailable": 0}, "max_unavailable: must be at least 1 (got 0)"),
+        ({"max_unavailable": 2**31}, "max_unavailable: must be at most 2147483647 (got 2147483648)"),
         (
             {"max_unavailable": "150%"},
             "max_unavailable: must be a whole number of at least 1 or a percentage from '1%' to '100%' (got '150%')",
@@ -375,6 +402,26 @@ def test_bad_options_raise_prepuller_error_naming_the_option_and_value(
     assert str(caught.value) == message
     assert isinstance(caught.value, ValueError)
     assert chart.node.try_find_child("prepull") is None
+
+
+def test_values_at_the_kubernetes_limits_are_accepted(chart: cdk8s.Chart) -> None:
+    priority_class = ".".join(["p" * 63, "q" * 63, "r" * 63, "s" * 61])  # 253 characters
+    key = "k" * 63
+    manifests = build(
+        chart,
+        priority_class_name=priority_class,
+        labels={key: "x"},
+        max_unavailable=2**31 - 1,
+        resources={"limits": {"memory": "9223372036854775807"}},
+    )
+    daemon_set = only(manifests, "DaemonSet")
+    spec = daemon_set["spec"]["template"]["spec"]
+    assert len(priority_class) == 253
+    assert spec["priorityClassName"] == priority_class
+    assert daemon_set["metadata"]["labels"][key] == "x"
+    assert daemon_set["spec"]["updateStrategy"]["rollingUpdate"] == {"maxUnavailable": 2147483647}
+    assert spec["containers"][0]["resources"]["limits"]["memory"] == "9223372036854775807"
+    validate_strictly(manifests)
 
 
 def test_an_id_that_is_not_a_dns_label_needs_name(chart: cdk8s.Chart) -> None:
