@@ -69,8 +69,9 @@ _POD_SPEC_PATHS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 _DEPLOYMENT_HASH_LABEL = "pod-template-hash"
 
-_Key = tuple[str, str, str]
-"""A workload's identity: (kind, namespace, name)."""
+_Key = tuple[str, str, str | int]
+"""A workload's identity: (kind, namespace, name), or (kind, namespace, number) for one without
+a name (an ``int`` never equals a name)."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ class Discovery:
         self._controllers: dict[_Key, _Key] = {}
         self._present: set[_Key] = set()
         self._guessed: dict[_Key, _Key] = {}
-        # Workloads without a name, with the document each is in ('#' never occurs in a name).
+        # Workloads without a name, with the document each is in.
         self._unnamed: dict[_Key, str] = {}
 
     def add(self, document: object, *, source: str, where: str) -> None:
@@ -210,13 +211,14 @@ class Discovery:
         metadata = document.get("metadata")
         metadata = metadata if isinstance(metadata, Mapping) else {}
         namespace = metadata.get("namespace")
+        namespace = namespace if isinstance(namespace, str) else ""
         name = metadata.get("name")
         if not isinstance(name, str) or not name:
             # No name (generateName, a template): a workload of its own, never merged.
-            key: _Key = (kind, "", f"#{len(self._unnamed) + 1}")
+            key: _Key = (kind, namespace, len(self._unnamed) + 1)
             self._unnamed[key] = where
             return key
-        return (kind, namespace if isinstance(namespace, str) else "", name)
+        return (kind, namespace, name)
 
     def _record_controller(self, document: Mapping[str, Any], key: _Key) -> None:
         metadata = document.get("metadata")

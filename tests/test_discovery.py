@@ -98,6 +98,9 @@ def test_init_then_regular_then_ephemeral_containers() -> None:
         {"apiVersion": "v1", "kind": "ConfigMap", "data": {"image": "nginx:1"}},
         {"apiVersion": "example.com/v1", "kind": "Deployment", "spec": {"template": {"spec": pod_spec("crd:1")}}},
         {"apiVersion": "v1", "kind": "Deployment", "spec": {"template": {"spec": pod_spec("wrong-group:1")}}},
+        {"apiVersion": 1, "kind": "Pod", "spec": pod_spec("numeric-api-version:1")},
+        {"apiVersion": "example.com/v1", "kind": "Catalog", "items": [workload("Pod", "p", pod_spec("in-items:1"))]},
+        {"items": [workload("Pod", "p", pod_spec("no-kind:1"))]},
         {"apiVersion": "apps/v1", "kind": "Deployment", "spec": "not a mapping"},
         {"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"template": {"spec": {"containers": "oops"}}}},
         {"kind": 42},
@@ -143,10 +146,48 @@ def test_typed_lists_from_the_api_server_have_items_without_kind() -> None:
     assert images(pods, deployments) == ["from-pod-list:1", "from-deployment-list:1"]
 
 
+@pytest.mark.parametrize("list_kind", ["List", "PodList"])
+def test_list_items_that_name_their_kind_are_read_as_written(list_kind: str) -> None:
+    """An item with its own kind is not given the list's apiVersion: without one of its own it
+    is matched by its kind alone."""
+    deployment = workload("Deployment", "d", pod_spec("in-a-list:1"))
+    del deployment["apiVersion"]
+    assert images({"apiVersion": "v1", "kind": list_kind, "items": [deployment]}) == ["in-a-list:1"]
+
+
+def test_items_of_a_typed_list_from_another_api_group_are_skipped() -> None:
+    """The items of a typed list take its apiVersion: a custom resource's list is not read as
+    the workload kind it shares a name with."""
+    custom = {
+        "apiVersion": "example.com/v1",
+        "kind": "DeploymentList",
+        "items": [{"metadata": {"name": "d"}, "spec": {"template": {"spec": pod_spec("crd:1")}}}],
+    }
+    discovery = discover(custom)
+    assert discovery.images() == []
+    assert discovery.problems == []
+
+
 def test_status_images_are_not_read() -> None:
     pod = workload("Pod", "p", pod_spec("nginx:1.25"))
     pod["status"] = {"containerStatuses": [{"name": "c0", "image": "docker.io/library/nginx:1.25", "imageID": "x"}]}
     assert images(pod) == ["nginx:1.25"]
+
+
+def test_skip_prepullers_leaves_out_only_the_prepullers_own_objects() -> None:
+    """What `prepuller images` does without --include-prepuller: objects labelled
+    app.kubernetes.io/name=image-prepuller are not workloads to pre-pull for."""
+    prepuller = workload(
+        "DaemonSet", "prepull", pod_spec("busybox:1.37"), labels={"app.kubernetes.io/name": "image-prepuller"}
+    )
+    other = workload("Deployment", "web", pod_spec("nginx:1.25"), labels={"app.kubernetes.io/name": "web"})
+    skipping = Discovery(skip_prepullers=True)
+    reading = Discovery()
+    for discovery in (skipping, reading):
+        for index, document in enumerate((prepuller, other), 1):
+            discovery.add(document, source="test.yaml", where=f"test.yaml: document {index}")
+    assert [found.image for found in skipping.images()] == ["nginx:1.25"]
+    assert [found.image for found in reading.images()] == ["busybox:1.37", "nginx:1.25"]
 
 
 # --- order, de-duplication ----------------------------------------------------------------
@@ -223,6 +264,12 @@ def test_an_invalid_reference_is_a_problem_naming_document_and_field() -> None:
     ]
 
 
+def test_every_invalid_reference_is_a_problem_and_the_images_after_one_are_read() -> None:
+    discovery = discover(workload("Pod", "p", pod_spec("Bad Image", "nginx:1", "Nginx:Latest")))
+    assert [found.image for found in discovery.images()] == ["nginx:1"]
+    assert [problem.field for problem in discovery.problems] == ["spec.containers[0].image", "spec.containers[2].image"]
+
+
 def test_a_non_string_image_is_a_problem() -> None:
     discovery = discover({"kind": "List", "items": [{"kind": "Pod", "spec": {"containers": [{"image": 1.25}]}}]})
     assert [str(problem) for problem in discovery.problems] == [
@@ -265,6 +312,27 @@ def test_pods_of_a_replica_set_not_in_the_input_count_with_their_deployment() ->
     ]
 
 
+def test_a_replica_set_in_the_input_without_a_controller_is_the_workload_of_its_pods() -> None:
+    """A ReplicaSet orphaned by `kubectl delete deploy web --cascade=orphan` is its own workload,
+    though its Pods' pod-template-hash still spells the Deployment's name."""
+    replica_set = workload("ReplicaSet", "web-7d4b9c8f5d", pod_spec("nginx:1"))
+    pod = workload(
+        "Pod", "web-7d4b9c8f5d-x", pod_spec("nginx:1"), labels={"pod-template-hash": "7d4b9c8f5d"},
+        ownerReferences=owned_by("ReplicaSet", "web-7d4b9c8f5d"),
+    )  # fmt: skip
+    found = discover(replica_set, pod).images()
+    assert [(f.image, f.workloads) for f in found] == [("nginx:1", ["ReplicaSet default/web-7d4b9c8f5d"])]
+
+
+def test_only_a_replica_set_owner_is_attributed_to_a_deployment_by_the_pod_template_hash() -> None:
+    pod = workload(
+        "Pod", "web-7d4b9c8f5d-x", pod_spec("nginx:1"), labels={"pod-template-hash": "7d4b9c8f5d"},
+        ownerReferences=owned_by("Job", "web-7d4b9c8f5d"),
+    )  # fmt: skip
+    found = discover(pod).images()
+    assert [(f.image, f.workloads) for f in found] == [("nginx:1", ["Job default/web-7d4b9c8f5d"])]
+
+
 def test_same_name_in_two_namespaces_is_two_workloads() -> None:
     a = workload("Deployment", "web", pod_spec("nginx:1"), namespace="a")
     b = workload("Deployment", "web", pod_spec("nginx:1"), namespace="b")
@@ -275,6 +343,24 @@ def test_static_pods_owned_by_a_node_count_one_each() -> None:
     node_owner = [{"apiVersion": "v1", "kind": "Node", "name": "node-1", "uid": "n", "controller": True}]
     pods = [workload("Pod", f"static-{i}", pod_spec("k8s:1"), ownerReferences=node_owner) for i in range(2)]
     assert counts(*pods) == {"k8s:1": 2}
+
+
+@pytest.mark.parametrize(
+    "unusable",
+    [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "cm", "uid": "c"},
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "uid": "no-name", "controller": True},
+        {"apiVersion": "apps/v1", "name": "no-kind", "uid": "no-kind", "controller": True},
+    ],
+    ids=["not-a-controller", "without-name", "without-kind"],
+)
+def test_the_controller_is_found_after_owner_references_that_cannot_be_used(unusable: dict[str, Any]) -> None:
+    pods = [
+        workload("Pod", f"web-abc-{i}", pod_spec("x:1"), ownerReferences=[unusable, *owned_by("ReplicaSet", "web-abc")])
+        for i in range(2)
+    ]
+    found = discover(*pods).images()
+    assert [(f.image, f.workloads) for f in found] == [("x:1", ["ReplicaSet default/web-abc"])]
 
 
 def test_owners_that_are_not_controllers_do_not_group() -> None:
@@ -289,15 +375,54 @@ def test_an_ownership_cycle_terminates() -> None:
     assert counts(a, b) == {"x:1": 1}
 
 
-def test_unnamed_documents_are_workloads_of_their_own() -> None:
+@pytest.mark.parametrize(
+    "metadata",
+    [{"generateName": "run-"}, {"name": ""}, {"name": 7}, {"name": None}],
+    ids=["generate-name", "empty-name", "numeric-name", "null-name"],
+)
+def test_unnamed_documents_are_workloads_of_their_own(metadata: dict[str, Any]) -> None:
     a = {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"generateName": "run-"},
+        "metadata": metadata,
         "spec": {"template": {"spec": pod_spec("x:1")}},
     }
     found = discover(a, a).images()
     assert found[0].workloads == ["Job (unnamed) in test.yaml: document 1", "Job (unnamed) in test.yaml: document 2"]
+
+
+def test_a_named_workload_is_never_taken_for_an_unnamed_one() -> None:
+    """Whatever its name: `#1` is not one Kubernetes accepts, but a file may hold it."""
+    named = workload("Job", "#1", pod_spec("x:1"), namespace="")
+    unnamed = {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": pod_spec("x:1")}}}
+    found = discover(named, unnamed).images()
+    assert found[0].workloads == ["Job #1", "Job (unnamed) in test.yaml: document 2"]
+
+
+def test_unnamed_pods_count_with_their_controller_in_their_own_namespace() -> None:
+    pods = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "generateName": "web-abc-",
+                "namespace": namespace,
+                "ownerReferences": owned_by("ReplicaSet", "web-abc"),
+            },
+            "spec": pod_spec("nginx:1"),
+        }
+        for namespace in ("a", "b", "b")
+    ]
+    found = discover(*pods).images()
+    assert [(f.image, f.workloads) for f in found] == [("nginx:1", ["ReplicaSet a/web-abc", "ReplicaSet b/web-abc"])]
+
+
+def test_a_namespace_that_is_not_a_string_is_ignored() -> None:
+    """YAML reads `namespace: 2024` as a number, which Kubernetes refuses: it names no namespace."""
+    deployment = workload("Deployment", "web", pod_spec("nginx:1"))
+    deployment["metadata"]["namespace"] = 2024
+    found = discover(deployment).images()
+    assert [(f.image, f.workloads) for f in found] == [("nginx:1", ["Deployment web"])]
 
 
 # --- realistic inputs ---------------------------------------------------------------------
