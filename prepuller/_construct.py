@@ -243,7 +243,7 @@ class ImagePrepuller(Construct):
             # stacklevel 3: past jsii's metaclass __call__, to the line that built the prepuller
             _refresh.warn_if_nothing_is_pulled_again(image_pull_policy, self._references, stacklevel=3)
         self._startup_taint = _taint.taint_key(startup_taint) if startup_taint is not None else None
-        if self._startup_taint is not None and resolved_namespace is None:
+        if self._startup_taint is not None and not resolved_namespace:
             raise PrepullerError(
                 "startup_taint",
                 "needs a namespace (set namespace= or the chart's namespace): the ClusterRoleBinding must name "

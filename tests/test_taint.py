@@ -165,6 +165,25 @@ def test_the_explicit_namespace_is_the_one_bound() -> None:
     assert only(manifests, "ClusterRole")["metadata"]["name"] == "prepuller:warm:prepull-untaint"
 
 
+def test_each_rbac_object_keeps_its_construct_id_for_json_patches(chart: cdk8s.Chart) -> None:
+    # The ids are the escape hatch to each object: prepuller.node.find_child(id).add_json_patch(...).
+    prepuller = ImagePrepuller(chart, "prepull", images=["nginx:1.25"], namespace="images", startup_taint=KEY)
+    children = [child for child in prepuller.node.children if isinstance(child, cdk8s.ApiObject)]
+    assert {child.node.id: (child.kind, child.name) for child in children if child.kind != "NetworkPolicy"} == {
+        "Resource": ("DaemonSet", "prepull"),
+        "UntaintServiceAccount": ("ServiceAccount", "prepull-untaint"),
+        "UntaintClusterRole": ("ClusterRole", "prepuller:images:prepull-untaint"),
+        "UntaintClusterRoleBinding": ("ClusterRoleBinding", "prepuller:images:prepull-untaint"),
+    }
+    for construct_id in ("UntaintServiceAccount", "UntaintClusterRole", "UntaintClusterRoleBinding"):
+        child = prepuller.node.find_child(construct_id)
+        assert isinstance(child, cdk8s.ApiObject)
+        child.add_json_patch(cdk8s.JsonPatch.add("/metadata/annotations", {"owner": "platform"}))
+    manifests = synth(chart)
+    for kind in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding"):
+        assert only(manifests, kind)["metadata"]["annotations"] == {"owner": "platform"}, kind
+
+
 def test_every_object_validates_strictly() -> None:
     manifests = tainted()
     validate_strictly(manifests)
@@ -184,7 +203,10 @@ def test_every_object_validates_strictly() -> None:
     assert only(both, "CronJob")["spec"]["schedule"] == "@daily"
 
 
-def test_a_namespace_is_required(chart: cdk8s.Chart) -> None:
+@pytest.mark.parametrize("chart_namespace", [None, ""], ids=["no-namespace", "empty-namespace"])
+def test_a_namespace_is_required(chart_namespace: str | None) -> None:
+    # An empty chart namespace is none: the binding would name namespace "", which the API refuses.
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "test", namespace=chart_namespace)
     with pytest.raises(PrepullerError) as error:
         ImagePrepuller(chart, "prepull", images=["nginx:1.25"], startup_taint=KEY)
     assert str(error.value) == (
@@ -495,11 +517,12 @@ def test_a_pod_with_the_tools_volume_gets_no_second_helper() -> None:
     assert [v["name"] for v in spec["volumes"]] == ["prepuller-tools", "prepuller-api-access"]
 
 
-def test_parallel_pulls_are_refused() -> None:
+@pytest.mark.parametrize("parallel_pulls", [2, 3])
+def test_parallel_pulls_are_refused(parallel_pulls: int) -> None:
     refuse_parallel_pulls(KEY, 1)
     with pytest.raises(PrepullerError) as error:
-        refuse_parallel_pulls(KEY, 3)
+        refuse_parallel_pulls(KEY, parallel_pulls)
     assert str(error.value) == (
-        "startup_taint: cannot be combined with parallel_pulls=3: each DaemonSet's pods would remove the taint as "
-        "soon as their own group of images is pulled (got 'example.com/prepull')"
+        f"startup_taint: cannot be combined with parallel_pulls={parallel_pulls}: each DaemonSet's pods would "
+        "remove the taint as soon as their own group of images is pulled (got 'example.com/prepull')"
     )
