@@ -6,6 +6,7 @@ import copy
 import os
 import re
 import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prepuller import ImagePrepuller, PrepullerError, PrepullerWarning
+from prepuller._checkov import reason
 from prepuller._defaults import KUBECTL_BINARY, KUBECTL_IMAGE
 from prepuller._refresh import RESTART_ANNOTATION, schedule
 from prepuller._taint import token_volume
@@ -53,25 +55,49 @@ _NOTHING_AGAIN = (
 )
 
 
+_TRAMPOLINE = os.path.join("mutmut", "mutation", "trampoline.py")
+
+
+@pytest.fixture
+def trampoline_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under mutation testing, mutmut's trampoline is one frame more between the library and
+    its caller: ``warnings.warn`` then counts its ``stacklevel`` past that frame, as it would
+    without mutmut, so that where a warning points is checked under every mutant too."""
+    warn = warnings.warn
+
+    def past_the_trampoline(
+        message: Warning | str, category: type[Warning] | None = None, stacklevel: int = 1, source: Any = None
+    ) -> None:
+        frame, extra = sys._getframe(1), 0
+        for _ in range(stacklevel - 1):
+            frame = frame.f_back  # type: ignore[assignment]
+            while frame.f_code.co_filename.endswith(_TRAMPOLINE):
+                frame, extra = frame.f_back, extra + 1  # type: ignore[assignment]
+        warn(message, category, stacklevel + extra + 1, source)  # + 1: this function's frame
+
+    monkeypatch.setattr(warnings, "warn", past_the_trampoline)
+
+
 @pytest.mark.parametrize("policy", ["IfNotPresent", "Never"])
 @pytest.mark.parametrize("image", ["nginx", "nginx:latest", "ghcr.io/example/app:latest"])
+@pytest.mark.usefixtures("trampoline_hidden")
 def test_a_refresh_that_pulls_no_mutable_tag_again_warns(chart: cdk8s.Chart, policy: str, image: str) -> None:
     with pytest.warns(PrepullerWarning) as caught:
         ImagePrepuller(
             chart, "prepull", images=["redis:7.2", image], refresh_schedule="@daily", image_pull_policy=policy
         )
     assert [str(warning.message) for warning in caught] == [_NOTHING_AGAIN.format(policy=policy, image=image)]
-    # It points at the user's line; under mutation testing, mutmut's trampoline is one frame more.
-    if "MUTANT_UNDER_TEST" not in os.environ:
-        assert caught[0].filename == __file__
+    assert caught[0].filename == __file__  # the user's line, not the library's
 
 
+@pytest.mark.usefixtures("trampoline_hidden")
 def test_images_added_later_are_checked_too(chart: cdk8s.Chart) -> None:
     prepuller = ImagePrepuller(
         chart, "prepull", images=["redis:7.2"], refresh_schedule="@daily", image_pull_policy="IfNotPresent"
     )
-    with pytest.warns(PrepullerWarning, match=re.escape("the mutable tag 'nginx' is never refreshed")):
+    with pytest.warns(PrepullerWarning, match=re.escape("the mutable tag 'nginx' is never refreshed")) as caught:
         prepuller.add_images("nginx")
+    assert caught[0].filename == __file__
 
 
 @pytest.mark.parametrize(
@@ -138,6 +164,38 @@ def test_the_binding_ties_that_role_to_the_cron_jobs_account_only() -> None:
     assert by_kind(manifests, "ServiceAccount")["automountServiceAccountToken"] is False
 
 
+def test_each_object_keeps_its_construct_id_for_json_patches(chart: cdk8s.Chart) -> None:
+    # The ids are the escape hatch to each object: prepuller.node.find_child(id).add_json_patch(...).
+    prepuller = ImagePrepuller(chart, "prepull", images=["nginx:1.25"], refresh_schedule="@daily", network_policy=False)
+    children = [child for child in prepuller.node.children if isinstance(child, cdk8s.ApiObject)]
+    ids = {"RefreshServiceAccount": "ServiceAccount", "RefreshRole": "Role", "RefreshRoleBinding": "RoleBinding",
+           "RefreshCronJob": "CronJob"}  # fmt: skip
+    assert {child.node.id: (child.kind, child.name) for child in children if child.kind != "DaemonSet"} == {
+        construct_id: (kind, "prepull-refresh") for construct_id, kind in ids.items()
+    }
+    for construct_id in ids:
+        child = prepuller.node.find_child(construct_id)
+        assert isinstance(child, cdk8s.ApiObject)
+        child.add_json_patch(cdk8s.JsonPatch.add("/metadata/labels/owner", "platform"))
+    manifests = synth(chart)
+    for kind in ids.values():
+        assert by_kind(manifests, kind)["metadata"]["labels"]["owner"] == "platform", kind
+
+
+def test_each_object_carries_its_own_checkov_skips() -> None:
+    # Without a namespace every object skips the default-namespace check; the CronJob's kubectl
+    # image has a tag (no digest) and Kubernetes' default pull policy for it (IfNotPresent).
+    manifests = refreshed(namespace=None)
+    no_namespace = f"CKV_K8S_21={reason('CKV_K8S_21')}"
+    for kind in ("ServiceAccount", "Role", "RoleBinding"):
+        assert by_kind(manifests, kind)["metadata"]["annotations"] == {"checkov.io/skip1": no_namespace}, kind
+    assert by_kind(manifests, "CronJob")["metadata"]["annotations"] == {
+        "checkov.io/skip1": f"CKV_K8S_15={reason('CKV_K8S_15')}",
+        "checkov.io/skip2": f"CKV_K8S_43={reason('CKV_K8S_43')}",
+        "checkov.io/skip3": no_namespace,
+    }
+
+
 def test_the_role_names_what_daemon_sets_returns() -> None:
     chart = cdk8s.Chart(cdk8s.Testing.app(), "test")
     prepuller = ImagePrepuller(chart, "p", name="warm", images=["nginx:1.25"], refresh_schedule="@daily")
@@ -164,6 +222,9 @@ def test_the_cron_job_spec() -> None:
     assert pod["volumes"] == [token_volume()]
     assert pod["enableServiceLinks"] is False
     container = container_of(cron_job)
+    assert container["name"] == "restart"  # kubectl logs job/<job> -c restart
+    # A failed restart shows kubectl's error in `kubectl describe`, not an empty message.
+    assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
     assert container["image"] == KUBECTL_IMAGE == "registry.k8s.io/kubectl:v1.33.9"
     assert container["command"] == [KUBECTL_BINARY]
     assert container["args"] == ["rollout", "restart", "daemonset/prepull"]
@@ -239,6 +300,8 @@ def test_extra_whitespace_is_normalised() -> None:
         ("0 4 * * 7", "refresh_schedule: the day-of-week field '7' is invalid: '7' is out of range 0-6 (got '0 4 * * 7')"),
         ("0 4 * * fun", "refresh_schedule: the day-of-week field 'fun' is invalid: 'fun' is not a number or a name "
          "(sun, mon, tue, wed, thu, fri, sat) (got '0 4 * * fun')"),
+        ("0 four * * *", "refresh_schedule: the hour field 'four' is invalid: 'four' is not a number "
+         "(got '0 four * * *')"),  # no names to list: the hour field has none
         ("0 5-4 * * *", "refresh_schedule: the hour field '5-4' is invalid: '5-4': the range starts after it ends "
          "(got '0 5-4 * * *')"),
         ("*/0 * * * *", "refresh_schedule: the minute field '*/0' is invalid: '*/0': the step must be at least 1 "
