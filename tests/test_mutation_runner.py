@@ -82,12 +82,17 @@ TESTS = """
 """
 
 
+def leave(code: int) -> None:
+    """The worker's exit on a timeout, in a test: end the pytest session (not the process)."""
+    pytest.exit(f"the worker would exit with {code}")
+
+
 def judge(pytester: pytest.Pytester, *jobs: Job) -> list[dict[str, object]]:
     """Run a worker over ``jobs`` in a pytest session of TESTS; its verdicts."""
     pytester.makepyfile(test_module=textwrap.dedent(TESTS))
     lines = "".join(job.message() for job in jobs)
     verdicts = io.StringIO()
-    pytester.inline_run("-p", "no:randomly", plugins=[WorkerPlugin(io.StringIO(lines), verdicts)])
+    pytester.inline_run("-p", "no:randomly", plugins=[WorkerPlugin(io.StringIO(lines), verdicts, leave=leave)])
     return [json.loads(line) for line in verdicts.getvalue().splitlines()]
 
 
@@ -118,10 +123,13 @@ def test_a_mutant_a_test_fails_on_is_killed_and_the_test_passes_again_without_it
 
 
 def test_a_mutant_that_outlasts_a_test_s_limit_is_a_timeout(pytester: pytest.Pytester) -> None:
-    """Each test has its own limit: the slow one's 1 s applies, not the 61 s of both."""
+    """Each test has its own limit: the slow one's 1 s applies, not the 61 s of both. The
+    worker reports the timeout and ends (a test that ran out of time may have been anywhere)."""
     slow = "test_module.py::test_slow_under_a_mutant"
     [_, verdict] = judge(
-        pytester, Job("prepuller._m.x_f__mutmut_2", ["test_module.py::test_sees_no_mutant_of_its_own", slow], [60, 1.0])
+        pytester,
+        Job("prepuller._m.x_f__mutmut_2", ["test_module.py::test_sees_no_mutant_of_its_own", slow], [60, 1.0]),
+        Job("prepuller._m.x_f__mutmut_3", [slow], [60]),  # never judged: the worker ended
     )
     assert without_seconds(verdict) == {"mutant": "prepuller._m.x_f__mutmut_2", "exit_code": TIMEOUT, "test": slow}
     assert isinstance(verdict["seconds"], float) and 1.0 <= verdict["seconds"] < 10

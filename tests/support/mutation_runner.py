@@ -12,8 +12,9 @@ thousands of mutants. What keeps that honest:
 - a kill is confirmed at once: the failing test runs again with no mutant and must pass. If
   it does not, the worker's state is suspect: the worker is replaced and the mutant retried
   in a fresh one (suspect twice: *suspicious*, never *killed*);
-- every mutant runs under a time limit (an alarm inside the worker; outside, a watchdog
-  that replaces a worker which stops answering and records a *timeout*);
+- each test runs under a time limit: when it runs out, the worker reports a *timeout* and
+  ends (the parent starts another); outside, a watchdog replaces a worker that stops
+  answering and records a *timeout*;
 - ``functools`` caches of the library are cleared around each mutant, and a worker is
   replaced after ``RECYCLE`` mutants;
 - a mutant this runner calls a survivor is judged again by ``mutmut run NAME`` (its own
@@ -39,7 +40,7 @@ import sys
 import time
 import tomllib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -111,6 +112,7 @@ def pytest_arguments(test_files: Iterable[str]) -> list[str]:
     return [
         "--rootdir=.",
         "-q",
+        "--tb=native",
         "-p",
         "no:randomly",
         "-p",
@@ -315,10 +317,6 @@ def progress_line(done: int, total: int, verdicts: dict[str, int], started: floa
 # --- the worker side ---------------------------------------------------------------------
 
 
-class MutantTimeout(Exception):
-    """Raised by the alarm in the test that was running when a mutant's time ran out."""
-
-
 def clear_library_caches() -> None:
     """Empty every ``functools`` cache of the library: a value computed under one mutant must
     not be served under the next (or under none)."""
@@ -332,12 +330,21 @@ def clear_library_caches() -> None:
 class WorkerPlugin:
     """Replaces pytest's test loop: judge the mutants named on the job pipe, one by one."""
 
-    def __init__(self, jobs: IO[str], verdicts: IO[str], *, mutated: Path | None = None) -> None:
+    def __init__(
+        self,
+        jobs: IO[str],
+        verdicts: IO[str],
+        *,
+        mutated: Path | None = None,
+        leave: Callable[[int], object] = os._exit,
+    ) -> None:
         """``jobs``: one JSON job a line; ``verdicts``: where each verdict goes; ``mutated``: the
-        directory the library must be imported from (default: anywhere)."""
+        directory the library must be imported from (default: anywhere); ``leave``: how the
+        worker ends when a mutant runs out of time (default: at once, ``os._exit``)."""
         self.jobs = jobs
         self.verdicts = verdicts
         self.mutated = mutated
+        self.leave = leave
 
     def send(self, message: dict[str, Any]) -> None:
         self.verdicts.write(json.dumps(message) + "\n")
@@ -371,29 +378,29 @@ class WorkerPlugin:
         if not tests:
             return {"mutant": mutant, "exit_code": NO_TESTS, "seconds": 0.0}
         started = time.monotonic()
-        failed, timed_out = None, False
+        failed, running = None, ""
 
         def alarm(signum: int, frame: Any) -> None:
-            nonlocal timed_out
-            timed_out = True
-            raise MutantTimeout(f"{mutant}: a test ran out of time")
+            # A test that ran out of time may be anywhere: in the library, in pytest formatting
+            # a deep traceback, in the jsii kernel's pipe. No exception unwinds all of those
+            # safely: the verdict is sent, and this worker ends (the parent starts another).
+            seconds = round(time.monotonic() - started, 3)
+            self.send({"mutant": mutant, "exit_code": TIMEOUT, "seconds": seconds, "test": running})
+            self.leave(0)
 
         clear_library_caches()
         set_mutant_under_test(mutant)
         previous = signal.signal(signal.SIGALRM, alarm)
         try:
             for item, limit in tests:
+                running = item.nodeid
                 signal.setitimer(signal.ITIMER_REAL, limit)
                 try:
                     if not passes(session, item):
                         failed = item
-                except MutantTimeout:
-                    failed = item
+                        break
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
-                if failed is not None or timed_out:
-                    failed = item
-                    break
         finally:
             signal.signal(signal.SIGALRM, previous)
             set_mutant_under_test("")  # "": no mutant, also for the environment variable
@@ -407,12 +414,7 @@ class WorkerPlugin:
             confirmed = False
         if not confirmed:
             return {"mutant": mutant, "suspect": failed.nodeid}
-        return {
-            "mutant": mutant,
-            "exit_code": TIMEOUT if timed_out else KILLED,
-            "seconds": seconds,
-            "test": failed.nodeid,
-        }
+        return {"mutant": mutant, "exit_code": KILLED, "seconds": seconds, "test": failed.nodeid}
 
 
 def passes(session: Any, item: Any) -> bool:
