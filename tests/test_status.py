@@ -469,6 +469,57 @@ def test_table_layout() -> None:
     )
 
 
+def test_table_lists_a_nodes_notes_after_its_images_under_detail() -> None:
+    # node-cordoned has no pod: its notes share its one row; node-down has images: a row per note.
+    pods = pod_list(
+        kubelet_pod("node-a", completed(), completed(), completed(), name="prepull-7xk2q"),
+        kubelet_pod("node-down", completed(), running(), name="prepull-m3v8c"),
+    )
+    table = render_table(status_report(pods, node_list("node-a", "node-cordoned", "node-down")))
+    assert table == (
+        "NODE            POD             IMAGE                              STATE     DETAIL\n"
+        "node-a          prepull-7xk2q   nginx:1.25                         pulled\n"
+        "                                redis:7.2                          pulled\n"
+        "                                gcr.io/distroless/static:nonroot   pulled\n"
+        "node-cordoned   -               -                                  no-pod    no prepuller pod; node cordoned\n"
+        "node-down       prepull-m3v8c   nginx:1.25                         pulled\n"
+        "                                redis:7.2                          pulling\n"
+        "                                gcr.io/distroless/static:nonroot   waiting\n"
+        "                                                                             note: node not Ready: not counted\n"
+        "1/2 nodes ready: node-cordoned has no prepuller pod; not counted: node-down (node not Ready)\n"
+    )
+
+
+def test_json_output_has_sorted_keys_and_a_two_space_indent() -> None:
+    assert render_json(status_report(pod_list(), node_list("node-cordoned"))) == (
+        "{\n"
+        '  "name": "prepull",\n'
+        '  "nodes": [\n'
+        "    {\n"
+        '      "counted": true,\n'
+        '      "images": [],\n'
+        '      "name": "node-cordoned",\n'
+        '      "namespace": null,\n'
+        '      "nodeReady": true,\n'
+        '      "notes": [\n'
+        '        "no prepuller pod",\n'
+        '        "node cordoned"\n'
+        "      ],\n"
+        '      "pod": null,\n'
+        '      "schedulable": false,\n'
+        '      "state": "no-pod"\n'
+        "    }\n"
+        "  ],\n"
+        '  "nodesCounted": 1,\n'
+        '  "nodesError": null,\n'
+        '  "nodesListed": true,\n'
+        '  "nodesReady": 0,\n'
+        '  "ready": false,\n'
+        '  "summary": "no prepuller pods found (label name=prepull); 1 node without a pod"\n'
+        "}\n"
+    )
+
+
 def test_json_document_schema() -> None:
     document = json.loads(render_json(status_report(load("kubelet-pods.json"), node_list("node-a", "node-gpu"))))
     assert sorted(document) == [
@@ -527,9 +578,27 @@ def test_bad_documents_name_the_place(document: object, message: str) -> None:
     assert str(caught.value) == message
 
 
-def test_bad_node_document_names_the_place() -> None:
-    with pytest.raises(PrepullerError, match=r"^nodes\.items\[0\]\.spec\.taints: must be a JSON array \(got 'x'\)$"):
-        status_report(pod_list(), {"kind": "List", "items": [{"kind": "Node", "spec": {"taints": "x"}}]})
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [
+        ({"metadata": "x"}, "nodes.items[0].metadata: must be a JSON object (got 'x')"),
+        ({"metadata": {"name": 7}}, "nodes.items[0].metadata.name: must be a string (got 7)"),
+        ({"metadata": {"labels": ["a=b"]}}, "nodes.items[0].metadata.labels: must be a JSON object (got ['a=b'])"),
+        ({"spec": "x"}, "nodes.items[0].spec: must be a JSON object (got 'x')"),
+        ({"spec": {"taints": "x"}}, "nodes.items[0].spec.taints: must be a JSON array (got 'x')"),
+        ({"spec": {"taints": ["x"]}}, "nodes.items[0].spec.taints[]: must be a JSON object (got 'x')"),
+        ({"status": "x"}, "nodes.items[0].status: must be a JSON object (got 'x')"),
+        ({"status": {"conditions": {}}}, "nodes.items[0].status.conditions: must be a JSON array (got {})"),
+        (
+            {"status": {"conditions": ["Ready"]}},
+            "nodes.items[0].status.conditions[]: must be a JSON object (got 'Ready')",
+        ),
+    ],
+)
+def test_bad_node_documents_name_the_place(node: JSON, message: str) -> None:
+    with pytest.raises(PrepullerError) as caught:
+        status_report(pod_list(), {"kind": "List", "items": [{"kind": "Node", **node}]})
+    assert str(caught.value) == message
 
 
 def test_a_single_pod_object_is_accepted() -> None:
