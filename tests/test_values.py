@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import main
 from prepuller import ImagePrepuller, PrepullerError, load_values
-from prepuller._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE
+from prepuller._defaults import DOCKER_HOST_PATH, DOCKER_IMAGE, HELPER_IMAGE, PAUSE_IMAGE
 from prepuller._keep import KEEP_RESOURCES
 from prepuller._scheduling import DEFAULT_RESOURCES
 from prepuller._values import key_path, merge_values, reference_table, snake_case, values_schema
@@ -200,6 +200,11 @@ def test_keep_mode_keys_load_and_synthesize(values_dir: Path) -> None:
     assert {c["resources"]["requests"]["memory"] for c in sleepers} == {"8Mi"}
 
 
+def test_the_charts_host_path_alone_goes_with_our_images_key_and_implies_docker_mode(values_dir: Path) -> None:
+    path = write(values_dir, "prod.yml", "images: [busybox:1.37]\ndocker:\n  hostPath: /run/docker\n")
+    assert load_values(path) == {"images": ["busybox:1.37"], "docker_host_path": "/run/docker", "mode": "docker"}
+
+
 # --- errors: exactly what the user reads -------------------------------------------------
 
 
@@ -238,6 +243,7 @@ def test_keep_mode_keys_load_and_synthesize(values_dir: Path) -> None:
             "networkPolicy, lock (got 1)",
         ),
         ("images: busybox\n", "values/prod.yml: images: must be a list (got 'busybox')"),
+        ("images: {busybox: '1.37'}\n", "values/prod.yml: images: must be a list (got {'busybox': '1.37'})"),
         ("images: []\n", "values/prod.yml: images: must not be empty (got [])"),
         ("images: [busybox, 3]\n", "values/prod.yml: images[1]: must be a string (got 3)"),
         ("docker: [busybox]\n", "values/prod.yml: docker: must be a mapping (got ['busybox'])"),
@@ -360,6 +366,67 @@ def test_the_chart_key_and_ours_in_different_files_name_both(values_dir: Path) -
     assert str(caught.value) == (
         "values/base.yml, values/prod.yml: docker.images: cannot be combined with 'images': they are the same "
         "setting (the chart's key and ours); keep one (got ['busybox:1.37'])"
+    )
+
+
+def test_a_file_that_sets_another_docker_key_is_not_named_for_the_two_spellings(values_dir: Path) -> None:
+    base = write(values_dir, "base.yml", "docker:\n  images: [busybox:1.37]\n")
+    host = write(values_dir, "host.yml", "docker:\n  hostPath: /run/docker\n")
+    env = write(values_dir, "prod.yml", "images: [nginx:1.27]\n")
+    with pytest.raises(PrepullerError) as caught:
+        load_values(base, host, env)
+    assert str(caught.value) == (
+        "values/base.yml, values/prod.yml: docker.images: cannot be combined with 'images': they are the same "
+        "setting (the chart's key and ours); keep one (got ['busybox:1.37'])"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "images: [busybox]\nname: 1\nlabels: {team: 2}\n",
+        "images: [busybox]\nlabels: {team: 2}\nname: 1\n",
+        "images: [busybox]\nlabels: {tier: 1, team: 2}\n",
+        "images: [busybox]\nlabels: {team: 2, tier: 1}\n",
+    ],
+)
+def test_of_several_mistakes_the_one_whose_key_path_sorts_first_is_reported(values_dir: Path, text: str) -> None:
+    # The same one every run, whatever the order of the keys in the file or in the schema.
+    path = write(values_dir, "prod.yml", text)
+    with pytest.raises(PrepullerError) as caught:
+        load_values(path)
+    assert str(caught.value) == "values/prod.yml: labels.team: must be a string (got 2)"
+
+
+def test_a_key_with_a_line_break_is_still_named_with_its_file(values_dir: Path) -> None:
+    path = write(values_dir, "prod.yml", 'images: [busybox]\nresources: {requests: {"cp\\nu": 10m}}\n')
+    with pytest.raises(PrepullerError) as caught:
+        load_values(path)
+    assert str(caught.value) == (
+        "values/prod.yml: resources.requests.cp\nu: is not a known field (known: cpu, memory, ephemeral-storage) "
+        "(got 'cp\\nu')"
+    )
+
+
+def test_a_construct_error_that_quotes_no_value_quotes_none_from_a_values_file(values_dir: Path) -> None:
+    path = write(
+        values_dir,
+        "prod.yml",
+        "images: [busybox:1.37]\naffinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {}}}\n",
+    )
+    with pytest.raises(PrepullerError) as caught:
+        load_values(path)
+    assert str(caught.value) == (
+        "values/prod.yml: affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: "
+        "is required"
+    )
+    write(values_dir, "prod.yml", "images: [busybox:1.37, redis:7]\nlock: prod.lock.json\n")
+    write_lock(values_dir / "prod.lock.json", ["busybox:1.37", PAUSE_IMAGE, HELPER_IMAGE])
+    with pytest.raises(PrepullerError) as caught:
+        load_values(path)
+    assert str(caught.value) == (
+        "values/prod.yml: lock: lock file values/prod.lock.json has no entry for image 'redis:7'; "
+        "run `prepuller lock` with it again"
     )
 
 
