@@ -154,8 +154,11 @@ def _read(path: Path) -> dict[str, Any]:
         data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: safe
     except yaml.MarkedYAMLError as error:
         raise PrepullerError(where, f"is not valid YAML: {_yaml_problem(error)}") from None
-    except yaml.YAMLError as error:
-        raise PrepullerError(where, f"is not valid YAML: {error}") from None
+    except yaml.reader.ReaderError as error:  # a control character; PyYAML gives its offset, not a mark
+        before = text[: error.position]
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        problem = f"unacceptable character #x{error.character:04x}: {error.reason} at line {line}, column {column}"
+        raise PrepullerError(where, f"is not valid YAML: {problem}") from None
     if data is None:  # an empty file, as Helm reads it: no values
         return {}
     if not isinstance(data, dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import locale
 import re
 from pathlib import Path
 from typing import Any
@@ -344,6 +345,98 @@ def test_a_file_that_is_not_utf8_is_refused(values_dir: Path) -> None:
     assert str(caught.value) == "values/latin1.yml: is not UTF-8 text (byte 12)"
 
 
+def test_a_file_is_read_as_utf8_whatever_the_locale(values_dir: Path) -> None:
+    (values_dir / "prod.yml").write_bytes("images: [busybox]\nannotations: {note: café crème}\n".encode())
+    previous = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")  # ASCII, where the locale's encoding is not UTF-8
+    try:
+        values = load_values("values/prod.yml")
+    finally:
+        locale.setlocale(locale.LC_CTYPE, previous)
+    assert values == {"images": ["busybox"], "annotations": {"note": "café crème"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "images: [busybox:1.37\x1b[0m]\n",
+            "values/prod.yml: is not valid YAML: unacceptable character #x001b: special characters are not "
+            "allowed at line 1, column 22",
+        ),
+        (
+            "images:\n  - busybox:1.37\n  - nginx\x00:1.27\n",
+            "values/prod.yml: is not valid YAML: unacceptable character #x0000: special characters are not "
+            "allowed at line 3, column 10",
+        ),
+    ],
+    ids=["on the first line", "on a later line"],
+)
+def test_a_control_character_is_refused_at_its_line_and_column(values_dir: Path, text: str, message: str) -> None:
+    path = write(values_dir, "prod.yml", text)
+    with pytest.raises(PrepullerError) as caught:
+        load_values(path)
+    assert str(caught.value) == message
+
+
+def test_yaml_merge_keys_merge_and_may_override_what_they_merge(values_dir: Path) -> None:
+    path = write(
+        values_dir,
+        "prod.yml",
+        "images: [busybox]\nresources:\n  requests: &requests {cpu: 10m, memory: 32Mi}\n"
+        "  limits:\n    <<: *requests\n    cpu: 100m\n",
+    )
+    assert load_values(path) == {
+        "images": ["busybox"],
+        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "images: [busybox]\nresources:\n  requests: &requests {cpu: 10m}\n"
+            "  limits:\n    <<: *requests\n    memory: 64Mi\n    memory: 128Mi\n",
+            "values/prod.yml: is not valid YAML: found duplicate key 'memory' at line 7, column 5",
+        ),
+        (
+            "images: [busybox]\nlabels:\n  2024: release\n  team: data\n  team: web\n",
+            "values/prod.yml: is not valid YAML: found duplicate key 'team' at line 5, column 3",
+        ),
+    ],
+    ids=["after a merge key", "after a key that is not a string"],
+)
+def test_a_duplicate_key_is_found_wherever_it_is_in_the_mapping(values_dir: Path, text: str, message: str) -> None:
+    path = write(values_dir, "prod.yml", text)
+    with pytest.raises(PrepullerError) as caught:
+        load_values(path)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "images: &images [busybox, *images]\n",
+            "values/prod.yml: images[1]: must be a string (got ['busybox', [...]])",
+        ),
+        (
+            "images: [busybox]\nlabels: &labels {team: *labels}\n",
+            "values/prod.yml: labels.team: must be a string (got {'team': {...}})",
+        ),
+    ],
+    ids=["list", "mapping"],
+)
+def test_an_alias_inside_its_own_anchor_is_refused_at_the_key_that_holds_it(
+    values_dir: Path, text: str, message: str
+) -> None:
+    path = write(values_dir, "prod.yml", text)
+    with pytest.raises(PrepullerError) as caught:
+        load_values(path)
+    assert str(caught.value) == message
+
+
 def test_no_file_at_all_is_refused() -> None:
     with pytest.raises(PrepullerError) as caught:
         load_values()
@@ -467,6 +560,18 @@ def test_a_later_file_adds_to_the_charts_docker_map(values_dir: Path) -> None:
     assert load_values(base, env) == {"images": ["busybox:1.37"], "docker_host_path": "/run/docker", "mode": "docker"}
 
 
+def test_a_bad_value_names_only_the_file_that_replaced_the_others(values_dir: Path) -> None:
+    base = write(values_dir, "base.yml", "images: [busybox:1.37]\n")
+    env = write(values_dir, "env.yml", "images: [nginx:1.27]\n")
+    prod = write(values_dir, "prod.yml", "images: [Busybox:1]\n")
+    with pytest.raises(PrepullerError) as caught:
+        load_values(base, env, prod)
+    assert str(caught.value) == (
+        "values/prod.yml: images[0]: is not a valid image reference: the repository path must be lowercase "
+        "(got 'Busybox:1')"
+    )
+
+
 def test_null_restores_the_default_as_in_helm(values_dir: Path) -> None:
     chart_file = write(values_dir, "chart.yml", "docker:\n  images: [busybox:1.37]\n  hostPath: /var/run\n")
     override = write(values_dir, "kubelet.yml", "mode: kubelet\ndocker:\n  hostPath: null\nmaxUnavailable: null\n")
@@ -485,6 +590,18 @@ def test_merge_values_does_not_change_its_inputs() -> None:
     merge_values(a, b)
     assert a == {"labels": {"x": "1"}, "images": ["a"]}
     assert b == {"labels": {"y": "2"}, "images": ["b"]}
+
+
+def test_changing_the_merged_values_changes_neither_input() -> None:
+    a = {"images": ["busybox"], "labels": {"team": "data"}}
+    b = {"tolerations": [{"key": "gpu"}], "resources": {"limits": {"cpu": "1"}}}
+    merged = merge_values(a, b)
+    merged["images"].append("nginx")
+    merged["labels"]["team"] = "web"
+    merged["tolerations"][0]["key"] = "tpu"
+    merged["resources"]["limits"]["cpu"] = "2"
+    assert a == {"images": ["busybox"], "labels": {"team": "data"}}
+    assert b == {"tolerations": [{"key": "gpu"}], "resources": {"limits": {"cpu": "1"}}}
 
 
 KEYS = st.sampled_from(["a", "b", "c", "images", "labels"])
