@@ -141,6 +141,19 @@ class _StrictLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A plain scalar shaped like a date that is no date (``2024-13-45``): PyYAML raises a
+        bare ValueError; this names the value and where it is."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is written as a date but is none ({error}); quote it", node.start_mark
+            ) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
 
 def _read(path: Path) -> dict[str, Any]:
     where = str(path)
@@ -154,6 +167,8 @@ def _read(path: Path) -> dict[str, Any]:
         data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: safe
     except yaml.MarkedYAMLError as error:
         raise PrepullerError(where, f"is not valid YAML: {_yaml_problem(error)}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise PrepullerError(where, "is not valid YAML: its lists or mappings are nested too deeply") from None
     except yaml.reader.ReaderError as error:  # a control character; PyYAML gives its offset, not a mark
         before = text[: error.position]
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")

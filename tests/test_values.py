@@ -379,6 +379,23 @@ def test_a_control_character_is_refused_at_its_line_and_column(values_dir: Path,
     assert str(caught.value) == message
 
 
+def test_a_date_that_does_not_exist_is_refused_at_its_line_and_column(values_dir: Path) -> None:
+    path = write(values_dir, "prod.yml", "images: [busybox]\nname: 2024-13-45\n")
+    with pytest.raises(PrepullerError) as caught:
+        load_values(path)
+    assert str(caught.value) == (
+        "values/prod.yml: is not valid YAML: '2024-13-45' is written as a date but is none "
+        "(month must be in 1..12); quote it at line 2, column 7"
+    )
+
+
+def test_lists_nested_beyond_what_the_parser_can_follow_are_refused(values_dir: Path) -> None:
+    path = write(values_dir, "prod.yml", "images: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(PrepullerError) as caught:
+        load_values(path)
+    assert str(caught.value) == "values/prod.yml: is not valid YAML: its lists or mappings are nested too deeply"
+
+
 def test_yaml_merge_keys_merge_and_may_override_what_they_merge(values_dir: Path) -> None:
     path = write(
         values_dir,
