@@ -69,16 +69,43 @@ class Score:
     survivors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def score(self) -> str:
+        """Detected mutants as a share of the non-equivalent ones."""
+        relevant = sum(self.counts.values()) - self.counts["equivalent"]
+        detected = sum(self.counts[status] for status in DETECTED)
+        return f"{100 * detected / relevant:.1f}%" if relevant else "-"
+
     def line(self) -> str:
         parts = [f"{self.counts[k]} {k}" for k in ("killed", "survived", "equivalent")]
         others = sorted((k, n) for k, n in self.counts.items() if k not in ("killed", "survived", "equivalent"))
         parts += [f"{n} {k}" for k, n in others]
-        total = sum(self.counts.values())
-        relevant = total - self.counts["equivalent"]
-        detected = sum(self.counts[status] for status in DETECTED)
-        score = f"{100 * detected / relevant:.1f}%" if relevant else "-"
         timing = f", {self.seconds:.0f} s" if self.seconds else ""
-        return f"{self.module:<11} {total:>4} mutants: {', '.join(parts)} (score {score}{timing})"
+        return (
+            f"{self.module:<11} {sum(self.counts.values()):>4} mutants: {', '.join(parts)} (score {self.score}{timing})"
+        )
+
+    def markdown_row(self) -> str:
+        """The module's row of the scores table in docs/mutation.md."""
+        others = sum(n for k, n in self.counts.items() if k not in DETECTED and k not in ("survived", "equivalent"))
+        cells = [
+            self.module,
+            sum(self.counts.values()),
+            self.counts["killed"],
+            self.counts["timeout"] + self.counts["segfault"],
+            self.counts["survived"],
+            self.counts["equivalent"],
+            others,
+            self.score,
+        ]
+        return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+#: The header of the scores table (``--markdown``).
+MARKDOWN_HEADER = (
+    "| module | mutants | killed | timeout | survived | equivalent | not judged | score |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
 
 
 def equivalent_mutants() -> dict[str, str]:
@@ -208,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rerun", action="store_true", help="run every mutant again, not only those without a result")
     parser.add_argument("--report-only", action="store_true", help="run nothing: print the scores of what was run")
+    parser.add_argument("--markdown", action="store_true", help="print the scores as the table in docs/mutation.md")
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per CPU)"
     )
@@ -263,8 +291,10 @@ def main(argv: list[str] | None = None) -> int:
         found.seconds = seconds
         scores.append(found)
     print()
+    if options.markdown:
+        print(MARKDOWN_HEADER)
     for found in scores:
-        print(found.line())
+        print(found.markdown_row() if options.markdown else found.line())
     survivors = [name for found in scores for name in found.survivors]
     stale = sorted(set(equivalent) - {name for module in MODULES for name in results(module)})
     if stale:
