@@ -390,11 +390,12 @@ def _docker_images(name: str, command: list[str]) -> list[str] | None:
     return command[start + 3 :]
 
 
-def _has_run(status: Mapping[str, Any] | None) -> bool:
+def _has_run(status: Mapping[str, Any] | None, where: str) -> bool:
     """Whether the container ever ran (so it has logs), rather than failing to be created."""
     if status is None:
         return False
-    return "terminated" in _mapping(status.get("state"), "") or "terminated" in _mapping(status.get("lastState"), "")
+    state = _mapping(status.get("state"), f"{where}.state")
+    return "terminated" in state or "terminated" in _mapping(status.get("lastState"), f"{where}.lastState")
 
 
 def _is_image_container(name: str, command: list[str]) -> bool:
@@ -439,7 +440,7 @@ def _pod_view(where: str, pod: Mapping[str, Any]) -> _PodView:
 
             docker = _docker_images(cname, command)
             if docker is not None:
-                if state is ImageState.FAILED and _has_run(cstatus):
+                if state is ImageState.FAILED and _has_run(cstatus, f"{where}.status[{cname}]"):
                     hint = f"see logs: kubectl{f' -n {namespace}' if namespace else ''} logs {name} -c {cname}"
                     message = f"{message}; {hint}" if message else hint
                 images.extend(ImageStatus(ref, cname, state, reason, message) for ref in docker)

@@ -92,6 +92,39 @@ def test_running_init_container_is_still_pulling_and_earlier_ones_are_pulled() -
     assert report.summary == "0/1 node ready: node-a waiting for 2 images"
 
 
+def with_mesh_sidecar(pod: JSON) -> JSON:
+    """``pod`` with a service mesh's proxy injected as a native sidecar (an init container with
+    ``restartPolicy: Always``) ahead of its own init containers, started and running."""
+    pod = copy.deepcopy(pod)
+    pod["spec"]["initContainers"].insert(
+        0,
+        {
+            "name": "istio-proxy",
+            "image": "docker.io/istio/proxyv2:1.26.1",
+            "args": ["proxy", "sidecar"],
+            "restartPolicy": "Always",
+        },
+    )
+    proxy = container_status(pod, "istio-proxy", running("2026-11-29T10:02:13Z"))
+    proxy["ready"] = True
+    pod["status"]["initContainerStatuses"].insert(0, proxy)
+    return pod
+
+
+def test_a_running_native_sidecar_lets_the_init_containers_after_it_run() -> None:
+    # The kubelet starts the next init container once a sidecar runs, and keeps the sidecar running.
+    report = status_report(pod_list(with_mesh_sidecar(load("kubelet-pods.json")["items"][0])))
+    assert states(report, "node-a") == [(image, "pulled", None) for image in IMAGES]
+    assert row(report, "node-a")["notes"] == []
+    assert report.summary == "1/1 node ready, 3 images each"
+    pulling = status_report(pod_list(with_mesh_sidecar(kubelet_pod("node-a", completed(), running()))))
+    assert states(pulling, "node-a") == [
+        ("nginx:1.25", "pulled", None),
+        ("redis:7.2", "pulling", None),
+        ("gcr.io/distroless/static:nonroot", "waiting", None),
+    ]
+
+
 @pytest.mark.parametrize(
     ("reason", "message"),
     [
@@ -286,6 +319,33 @@ def test_unscheduled_pod_is_placed_on_its_node_from_the_daemonset_affinity() -> 
     ]
 
 
+NODE_B_TERM = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-b"]}]}
+
+
+@pytest.mark.parametrize(
+    ("terms", "placed"),
+    [
+        # Terms are ORed; one that matches no node (empty, or In no name) leaves node-b the only one.
+        ([{}, NODE_B_TERM], "node-b"),
+        ([{"matchFields": [{"key": "metadata.name", "operator": "In"}]}, NODE_B_TERM], "node-b"),
+        # Any node but node-b, or either of two nodes: no one node is the pod's.
+        ([{"matchFields": [{"key": "metadata.name", "operator": "NotIn", "values": ["node-b"]}]}], "(unscheduled)"),
+        (
+            [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-a", "node-b"]}]}],
+            "(unscheduled)",
+        ),
+    ],
+)
+def test_an_unbound_pod_is_placed_only_on_the_one_node_its_affinity_requires(terms: list[JSON], placed: str) -> None:
+    pod = mode_pod("kubelet", "node-b")
+    del pod["spec"]["nodeName"]
+    pod["status"] = {"phase": "Pending", "qosClass": "Burstable"}
+    required = pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    required["nodeSelectorTerms"] = terms
+    report = status_report(pod_list(pod))
+    assert [(n.name, n.pod, str(n.state)) for n in report.nodes] == [(placed, "prepull-7xk2q", "waiting")]
+
+
 def test_terminating_pod_gives_way_to_its_replacement_and_older_revisions_do_not_count() -> None:
     old = kubelet_pod("node-a", completed(), completed(), completed(), name="prepull-old")
     old["metadata"]["deletionTimestamp"] = "2026-11-29T10:30:00Z"
@@ -306,12 +366,32 @@ def test_terminating_pod_gives_way_to_its_replacement_and_older_revisions_do_not
     )
 
 
+def test_a_labelled_pod_without_any_image_keeps_its_node_waiting_and_points_at_the_table() -> None:
+    # Another workload's pod that carries the label name=prepull too: no image to show, nothing to note.
+    pod = mode_pod("kubelet", "node-a", name="web-5d9c7-x2k4p")
+    pod["spec"]["initContainers"] = []
+    pod["spec"]["containers"] = [{"name": "web", "image": "nginx:1.25", "ports": [{"containerPort": 80}]}]
+    report = status_report(pod_list(with_statuses(pod, [], [running()], phase="Running")))
+    assert (row(report, "node-a")["state"], row(report, "node-a")["images"]) == ("waiting", [])
+    assert row(report, "node-a")["notes"] == []
+    assert report.summary == "0/1 node ready: node-a waiting (see the table)"
+
+
 def test_summary_names_at_most_five_nodes() -> None:
     names = [f"node-{i}" for i in range(8)]
     report = status_report(pod_list(*(kubelet_pod(n, running(), name=f"p-{n}") for n in names)))
     assert report.summary == (
         "0/8 nodes ready: node-0 waiting for 3 images, node-1 waiting for 3 images, node-2 waiting for 3 images, "
         "node-3 waiting for 3 images, node-4 waiting for 3 images and 3 more"
+    )
+
+
+def test_summary_of_exactly_five_nodes_names_them_all() -> None:
+    names = [f"node-{i}" for i in range(5)]
+    report = status_report(pod_list(*(kubelet_pod(n, running(), name=f"p-{n}") for n in names)))
+    assert report.summary == (
+        "0/5 nodes ready: node-0 waiting for 3 images, node-1 waiting for 3 images, node-2 waiting for 3 images, "
+        "node-3 waiting for 3 images, node-4 waiting for 3 images"
     )
 
 
@@ -637,6 +717,15 @@ def test_docker_mode_image_of_its_own_that_cannot_be_pulled_has_no_logs_to_point
     pod = with_statuses(mode_pod("docker"), [waiting("ErrImagePull", message)], [waiting("PodInitializing")])
     images = row(status_report(pod_list(pod)), "node-a")["images"]
     assert {(i["state"], i["reason"], i["message"]) for i in images} == {("failed", "ErrImagePull", message)}
+
+
+def test_docker_mode_damaged_last_state_is_named_in_the_error() -> None:
+    # Whether the failed script ever ran (so has logs) is read from its lastState.
+    pod = with_statuses(mode_pod("docker"), [waiting("ErrImagePull", ERR_IMAGE_PULL)], [waiting("PodInitializing")])
+    pod["status"]["initContainerStatuses"][0]["lastState"] = "terminated"
+    with pytest.raises(PrepullerError) as caught:
+        status_report(pod_list(pod))
+    assert str(caught.value) == "pods.items[0].status[prepull].lastState: must be a JSON object (got 'terminated')"
 
 
 def test_docker_mode_is_recognised_by_its_script_under_another_name() -> None:
