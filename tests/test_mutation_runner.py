@@ -46,6 +46,34 @@ def test_a_mutant_runs_its_module_s_own_tests_first_then_the_fastest() -> None:
     assert jobs[0].limits == [10.0 + 10.0 * 0.1]
 
 
+def test_after_its_own_file_a_mutant_runs_the_test_files_edited_last_first() -> None:
+    edited = {"tests/test_api.py": 200.0, "tests/test_pods.py": 100.0}
+    [job], _ = plan(["prepuller._pods.x_pod__mutmut_1"], STATS, edited)
+    assert job.tests == ["tests/test_pods.py::test_b", "tests/test_api.py::test_fast", "tests/test_api.py::test_slow"]
+    [job], _ = plan(
+        ["prepuller._keep.x_pod__mutmut_1"],
+        {
+            **STATS,
+            "tests_by_mangled_function_name": {
+                "prepuller._keep.x_pod": STATS["tests_by_mangled_function_name"]["prepuller._pods.x_pod"]
+            },
+        },
+        edited,
+    )
+    assert job.tests == ["tests/test_api.py::test_fast", "tests/test_api.py::test_slow", "tests/test_pods.py::test_b"]
+
+
+def test_validation_s_own_tests_are_the_construct_s() -> None:
+    stats = {
+        **STATS,
+        "tests_by_mangled_function_name": {
+            "prepuller._validation.x_v": ["tests/test_a.py::t", "tests/test_construct.py::t"]
+        },
+    }
+    [job], _ = plan(["prepuller._validation.x_v__mutmut_1"], stats)
+    assert job.tests == ["tests/test_construct.py::t", "tests/test_a.py::t"]
+
+
 def test_a_mutant_of_a_function_no_test_calls_is_reported_untested() -> None:
     jobs, untested = plan(["prepuller._status.x_other__mutmut_1"], STATS)
     assert (jobs, untested) == ([], ["prepuller._status.x_other__mutmut_1"])

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import selectors
@@ -85,18 +86,39 @@ def time_limit(duration: float) -> float:
     return 10.0 + 10.0 * duration
 
 
-def plan(mutants: Iterable[str], stats: dict[str, Any]) -> tuple[list[Job], list[str]]:
-    """The jobs for ``mutants`` (slowest-covered last) and the mutants no test calls."""
+#: A module whose tests are mostly in a file not named after it.
+OWN_TEST_FILE = {"validation": "test_construct.py"}
+
+
+def _test_order(
+    test: str, *, own_file: str, edited: dict[str, float], durations: dict[str, float]
+) -> tuple[bool, float, float, str]:
+    return (
+        not test.startswith(own_file + "::"),
+        -edited.get(test.partition("::")[0], 0.0),
+        durations.get(test, 0.0),
+        test,
+    )
+
+
+def plan(
+    mutants: Iterable[str], stats: dict[str, Any], edited: dict[str, float] | None = None
+) -> tuple[list[Job], list[str]]:
+    """The jobs for ``mutants`` (slowest-covered last) and the mutants no test calls.
+
+    A mutant's tests run in this order: its module's own test file, then the test files
+    edited last (``edited``: file -> modification time; a survivor judged again is most
+    likely killed by a test written since), then the fastest."""
     tests_by_function: dict[str, list[str]] = stats["tests_by_mangled_function_name"]
     durations: dict[str, float] = stats["duration_by_test"]
+    edited = edited or {}
     jobs, untested = [], []
     for mutant in mutants:
         function = mutant.partition("__mutmut_")[0]
-        own_file = f"tests/test_{mutant.split('.')[1].lstrip('_')}.py"
-        tests = sorted(
-            set(tests_by_function.get(function, ())),
-            key=lambda test: (not test.startswith(own_file + "::"), durations.get(test, 0.0), test),
-        )
+        module = mutant.split(".")[1].lstrip("_")
+        own_file = f"tests/{OWN_TEST_FILE.get(module, f'test_{module}.py')}"
+        order = functools.partial(_test_order, own_file=own_file, edited=edited, durations=durations)
+        tests = sorted(set(tests_by_function.get(function, ())), key=order)
         if tests:
             jobs.append(Job(mutant, tests, [time_limit(durations.get(test, 0.0)) for test in tests]))
         else:
@@ -206,7 +228,11 @@ def run(mutants: list[str], *, workers: int, progress: bool = True) -> dict[str,
     """Judge ``mutants`` (names mutmut generated in ``mutants/``) with ``workers`` workers;
     write each verdict into mutmut's result files and return ``mutant -> exit code``."""
     stats = json.loads((MUTANTS / "mutmut-stats.json").read_text(encoding="utf-8"))
-    jobs, untested = plan(mutants, stats)
+    recorded = {
+        test.partition("::")[0] for tests in stats["tests_by_mangled_function_name"].values() for test in tests
+    }
+    edited = {name: (ROOT / name).stat().st_mtime for name in recorded if (ROOT / name).exists()}
+    jobs, untested = plan(mutants, stats, edited)
     results = Results()
     verdicts: dict[str, int] = {}
     for mutant in untested:
