@@ -354,7 +354,9 @@ def _classify(status: Mapping[str, Any] | None, *, init: bool, where: str) -> tu
     if reason in _PROGRESS_REASONS:  # the normal way there: nothing worth reporting
         return ImageState.PULLING, None, message
     if reason == "CrashLoopBackOff":
-        last = _mapping(_mapping(status.get("lastState"), f"{where}.lastState").get("terminated"), where)
+        last = _mapping(
+            _mapping(status.get("lastState"), f"{where}.lastState").get("terminated"), f"{where}.lastState.terminated"
+        )
         if last:
             detail = f"exit code {last.get('exitCode')}"
             if last.get("reason"):
@@ -380,14 +382,16 @@ def _started_sidecar(spec: Mapping[str, Any], status: Mapping[str, Any] | None) 
 
 def _docker_images(name: str, command: list[str]) -> list[str] | None:
     """The images of a docker-mode container, ``sh -c SCRIPT NAME IMAGE...`` (named ``prepull``,
-    or any such container whose script runs ``docker ... pull``); None for any other container."""
+    or any such container whose script runs ``docker ... pull``); None for any other container,
+    and for one without image arguments: it pulls nothing the report could show, so its
+    failure is noted like any other container's."""
     if "-c" not in command:
         return None
     start = command.index("-c")
     script = command[start + 1] if len(command) > start + 1 else ""
     if name != DOCKER_CONTAINER and not ("docker" in script and "pull" in script):
         return None
-    return command[start + 3 :]
+    return command[start + 3 :] or None
 
 
 def _has_run(status: Mapping[str, Any] | None, where: str) -> bool:

@@ -11,7 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from prepuller import PrepullerError
+from prepuller._docker import PREPULL_SCRIPT
+from prepuller._references import parse_reference
 from prepuller._status import ImageState, NodeState, Report, render_json, render_table, status_report
+from prepuller._taint import untaint_container
 from tests.status_support import (
     BACK_OFF,
     ERR_IMAGE_PULL,
@@ -171,6 +174,56 @@ def test_crash_loop_reports_the_last_run() -> None:
     )
 
 
+def test_crash_loop_without_a_back_off_message_reports_only_the_last_run() -> None:
+    # The API's waiting.message is optional; the last run alone is then the message.
+    pod = kubelet_pod("node-a", completed())
+    last = {
+        "terminated": {
+            "exitCode": 2,
+            "reason": "Error",
+            "startedAt": "2026-11-29T10:02:40Z",
+            "finishedAt": "2026-11-29T10:02:41Z",
+        }
+    }
+    pod["status"]["initContainerStatuses"][2] = container_status(
+        pod, "pull-redis-7-2", waiting("CrashLoopBackOff"), last_state=last, restarts=1
+    )
+    image = row(status_report(pod_list(pod)), "node-a")["images"][1]
+    assert (image["state"], image["reason"], image["message"]) == (
+        "failed",
+        "CrashLoopBackOff",
+        "last run: Error, exit code 2",
+    )
+
+
+def test_a_pull_container_that_could_not_start_shows_the_runtimes_reason_and_message() -> None:
+    # Before the kubelet restarts it, the failed init container is terminated, not yet in back-off.
+    message = (
+        "failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create "
+        'failed: unable to start container process: exec: "/.prepuller/busybox": stat /.prepuller/busybox: '
+        "no such file or directory: unknown"
+    )
+    failed = {
+        "terminated": {
+            "containerID": "containerd://" + "ef" * 32,
+            "exitCode": 128,
+            "finishedAt": "2026-11-29T10:02:28Z",
+            "message": message,
+            "reason": "StartError",
+            "startedAt": "1970-01-01T00:00:00Z",
+        }
+    }
+    report = status_report(pod_list(kubelet_pod("node-a", completed(), failed)))
+    image = row(report, "node-a")["images"][1]
+    assert (image["image"], image["state"], image["reason"], image["message"]) == (
+        "redis:7.2",
+        "failed",
+        "StartError",
+        message,
+    )
+    assert report.summary == "0/1 node ready: node-a failed 1 image"
+
+
 def test_a_failed_helper_fails_the_node_and_says_why() -> None:
     pull_error = 'failed to pull and unpack image "docker.io/library/busybox:1.37.0-musl": 429 Too Many Requests'
     report = status_report(pod_list(kubelet_pod("node-a", helper=waiting("ErrImagePull", pull_error))))
@@ -258,6 +311,55 @@ def test_excluded_nodes_are_listed_with_the_reason_and_cordoned_nodes_still_coun
         "1/4 nodes ready: node-b has no prepuller pod, node-c has no prepuller pod, node-cordoned has no "
         "prepuller pod; not counted: node-down (node not Ready), node-gpu (excluded), node-win (excluded)"
     )
+
+
+def test_an_excluded_node_is_shown_ready_and_schedulable_but_not_counted() -> None:
+    report = status_report(load("kubelet-pods.json"), node_list("node-a", "node-gpu"))
+    assert row(report, "node-gpu") == {
+        "name": "node-gpu",
+        "state": "excluded",
+        "counted": False,
+        "pod": None,
+        "namespace": None,
+        "nodeReady": True,
+        "schedulable": True,
+        "notes": ["excluded: taint nvidia.com/gpu=present:NoSchedule not tolerated"],
+        "images": [],
+    }
+
+
+def test_a_pod_on_a_cordoned_node_counts_and_its_row_shows_the_node_cordoned() -> None:
+    pods = pod_list(
+        kubelet_pod("node-a", completed(), completed(), completed(), name="prepull-7xk2q"),
+        kubelet_pod("node-cordoned", completed(), completed(), completed(), name="prepull-c4r8d"),
+    )
+    report = status_report(pods, node_list("node-a", "node-cordoned"))
+    shown = {
+        node: {k: v for k, v in row(report, node).items() if k != "images"} for node in ("node-a", "node-cordoned")
+    }
+    assert shown == {
+        "node-a": {
+            "name": "node-a",
+            "state": "ready",
+            "counted": True,
+            "pod": "prepull-7xk2q",
+            "namespace": "prepuller",
+            "nodeReady": True,
+            "schedulable": True,
+            "notes": [],
+        },
+        "node-cordoned": {
+            "name": "node-cordoned",
+            "state": "ready",
+            "counted": True,
+            "pod": "prepull-c4r8d",
+            "namespace": "prepuller",
+            "nodeReady": True,
+            "schedulable": False,
+            "notes": ["node cordoned"],
+        },
+    }
+    assert report.summary == "2/2 nodes ready, 3 images each"
 
 
 def test_a_tolerated_taint_does_not_exclude() -> None:
@@ -377,6 +479,37 @@ def test_a_labelled_pod_without_any_image_keeps_its_node_waiting_and_points_at_t
     assert report.summary == "0/1 node ready: node-a waiting (see the table)"
 
 
+def test_a_terminating_pod_without_a_replacement_still_shows_its_node_and_says_so() -> None:
+    old = kubelet_pod("node-a", completed(), completed(), completed(), name="prepull-old")
+    old["metadata"]["deletionTimestamp"] = "2026-11-29T10:30:00Z"
+    old["metadata"]["deletionGracePeriodSeconds"] = 30
+    report = status_report(pod_list(old))
+    node = row(report, "node-a")
+    assert (node["pod"], node["state"], node["notes"]) == ("prepull-old", "ready", ["pod prepull-old is terminating"])
+
+
+def test_a_pod_without_a_revision_label_is_not_called_outdated() -> None:
+    # The DaemonSet controller labels every pod it makes; one made otherwise has nothing to compare.
+    unlabelled = kubelet_pod("node-a", completed(), completed(), completed(), name="prepull-a1")
+    del unlabelled["metadata"]["labels"]["controller-revision-hash"]
+    current = kubelet_pod("node-b", completed(), completed(), completed(), name="prepull-b1")
+    report = status_report(pod_list(unlabelled, current))
+    assert (row(report, "node-a")["state"], row(report, "node-a")["notes"]) == ("ready", [])
+    assert report.summary == "2/2 nodes ready, 3 images each"
+
+
+def test_a_pod_on_a_node_missing_from_the_node_list_says_the_node_may_be_deleted() -> None:
+    pods = pod_list(
+        kubelet_pod("node-a", completed(), completed(), completed()),
+        kubelet_pod("node-gone", completed(), completed(), completed()),
+    )
+    report = status_report(pods, node_list("node-a"))
+    gone = row(report, "node-gone")
+    assert (gone["state"], gone["counted"], gone["nodeReady"]) == ("ready", True, None)
+    assert gone["notes"] == ["node not in the node list (deleted?)"]
+    assert row(report, "node-a")["notes"] == []
+
+
 def test_summary_names_at_most_five_nodes() -> None:
     names = [f"node-{i}" for i in range(8)]
     report = status_report(pod_list(*(kubelet_pod(n, running(), name=f"p-{n}") for n in names)))
@@ -402,6 +535,14 @@ def test_docker_mode_succeeded_means_every_argument_image_pulled() -> None:
     report = status_report(load("docker-pods.json"))
     assert states(report, "node-a") == [("nginx:1.25", "pulled", None), ("redis:7.2", "pulled", None)]
     assert report.summary == "1/1 node ready, 2 images each"
+
+
+def test_docker_mode_reads_the_images_from_the_args_as_the_chart_writes_them() -> None:
+    # The container runs command + args: `sh -c SCRIPT prepull` with the images as its args.
+    pod = mode_pod("docker")
+    pod["spec"]["initContainers"][0]["command"] = ["sh", "-c", PREPULL_SCRIPT, "prepull"]
+    pod["spec"]["initContainers"][0]["args"] = IMAGES
+    assert states(status_report(pod_list(pod)), "node-a") == [(image, "pulled", None) for image in IMAGES]
 
 
 def test_docker_mode_failure_points_at_the_logs() -> None:
@@ -504,6 +645,27 @@ def test_unknown_extra_container_is_not_an_image_but_its_failure_is_noted() -> N
     assert report.ready  # the images are on the node
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sh", "-c"],  # sh: -c requires an argument
+        ["sh", "-c", "docker pull nginx:1.25"],  # no image arguments: nothing for the report to show
+    ],
+)
+def test_a_failing_shell_container_without_image_arguments_is_not_an_image_but_its_failure_is_noted(
+    command: list[str],
+) -> None:
+    pod = copy.deepcopy(load("kubelet-pods.json"))
+    item = pod["items"][0]
+    item["spec"]["containers"].append({"name": "warm-cache", "image": "docker:27.3-cli", "command": command})
+    item["status"]["containerStatuses"].append(
+        container_status(item, "warm-cache", waiting("CrashLoopBackOff", "back-off 20s restarting failed container"))
+    )
+    report = status_report(pod)
+    assert states(report, "node-a") == [(image, "pulled", None) for image in IMAGES]
+    assert row(report, "node-a")["notes"] == ["warm-cache: CrashLoopBackOff: back-off 20s restarting failed container"]
+
+
 def test_the_startup_taint_remover_is_not_an_image_but_its_failure_is_noted() -> None:
     """startup_taint adds an init container that runs the copied busybox too, after the pulls."""
     pod = copy.deepcopy(load("kubelet-pods.json"))
@@ -525,6 +687,20 @@ def test_the_startup_taint_remover_is_not_an_image_but_its_failure_is_noted() ->
     assert row(report, "node-a")["notes"] == [
         "remove-startup-taint: CrashLoopBackOff: back-off 40s restarting failed container"
     ]
+
+
+def test_the_startup_taint_remover_the_chart_writes_is_not_an_image() -> None:
+    # Its script says "prepuller" (so "pull") but runs no docker: not a docker-mode container.
+    remover = untaint_container(
+        "example.com/prepull", parse_reference("registry.k8s.io/kubectl:v1.33.9", "kubectl_image"), None
+    )
+    pod = copy.deepcopy(load("kubelet-pods.json"))
+    item = pod["items"][0]
+    item["spec"]["initContainers"].append(remover)
+    item["status"]["initContainerStatuses"].append(container_status(item, remover["name"], completed()))
+    report = status_report(pod)
+    assert states(report, "node-a") == [(image, "pulled", None) for image in IMAGES]
+    assert report.summary == "1/1 node ready, 3 images each"
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -650,12 +826,61 @@ def test_json_document_schema() -> None:
             {"kind": "List", "items": [{"kind": "Pod", "status": {"initContainerStatuses": "x"}}]},
             "pods.items[0].status.initContainerStatuses: must be a JSON array (got 'x')",
         ),
+        (
+            {"kind": "List", "items": [{"kind": "Pod", "spec": {"initContainers": [{"name": "a", "command": "x"}]}}]},
+            "pods.items[0].spec.initContainers[0].command: must be a JSON array (got 'x')",
+        ),
+        (
+            {"kind": "List", "items": [{"kind": "Pod", "spec": {"initContainers": [{"name": "a", "args": "x"}]}}]},
+            "pods.items[0].spec.initContainers[0].args: must be a JSON array (got 'x')",
+        ),
+        (
+            {"kind": "List", "items": [{"kind": "Pod", "spec": {"containers": [{"name": "a", "args": ["-c", 7]}]}}]},
+            "pods.items[0].spec.containers[0].command: must be a string (got 7)",
+        ),
     ],
 )
 def test_bad_documents_name_the_place(document: object, message: str) -> None:
     with pytest.raises(PrepullerError) as caught:
         status_report(document)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        ({"state": "x"}, "state: must be a JSON object (got 'x')"),
+        ({"state": {"terminated": "x"}}, "state.terminated: must be a JSON object (got 'x')"),
+        ({"state": {"terminated": {"exitCode": 1, "reason": 1}}}, "state.terminated.reason: must be a string (got 1)"),
+        (
+            {"state": {"terminated": {"exitCode": 1, "reason": "Error", "message": 1}}},
+            "state.terminated.message: must be a string (got 1)",
+        ),
+        ({"state": {"waiting": "x"}}, "state.waiting: must be a JSON object (got 'x')"),
+        ({"state": {"waiting": {"reason": 1}}}, "state.waiting.reason: must be a string (got 1)"),
+        (
+            {"state": {"waiting": {"reason": "ErrImagePull", "message": 1}}},
+            "state.waiting.message: must be a string (got 1)",
+        ),
+        (
+            {"state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": "x"},
+            "lastState: must be a JSON object (got 'x')",
+        ),
+        (
+            {"state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": "x"}},
+            "lastState.terminated: must be a JSON object (got 'x')",
+        ),
+    ],
+)
+def test_bad_container_statuses_name_the_container_and_the_field(status: JSON, message: str) -> None:
+    pod = {
+        "kind": "Pod",
+        "spec": {"initContainers": [{"name": "pull-redis-7-2"}]},
+        "status": {"initContainerStatuses": [{"name": "pull-redis-7-2", **status}]},
+    }
+    with pytest.raises(PrepullerError) as caught:
+        status_report(pod_list(pod))
+    assert str(caught.value) == "pods.items[0].status[pull-redis-7-2]." + message
 
 
 @pytest.mark.parametrize(
