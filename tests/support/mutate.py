@@ -67,6 +67,8 @@ class Score:
     module: str
     counts: Counter[str] = field(default_factory=Counter)
     survivors: list[str] = field(default_factory=list)
+    #: Listed as equivalent, yet killed.
+    wrongly_listed: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -134,8 +136,10 @@ def score(module: str, equivalent: dict[str, str]) -> Score:
     found = Score(module)
     for name, code in sorted(results(module).items()):
         status = status_by_exit_code[code]
-        if name in equivalent:
-            status = "equivalent"  # not run again: make mutate judges only the others
+        if name in equivalent and status == "survived":
+            status = "equivalent"
+        elif name in equivalent and status in DETECTED:
+            found.wrongly_listed.append(name)  # a test tells it apart: the listing is wrong (or stale)
         elif status == "survived":
             found.survivors.append(name)
         found.counts[status] += 1
@@ -210,7 +214,8 @@ def run_module(
     pending = [
         name
         for name, code in results(module).items()
-        if rerun or (status_by_exit_code[code] not in DETECTED and name not in equivalent)
+        # Listed equivalents too, once: a function changed since gets new mutants under old names.
+        if rerun or code is None or (status_by_exit_code[code] not in DETECTED and name not in equivalent)
         if not (unjudged_only and code is not None)
     ]
     if not pending:
@@ -299,12 +304,16 @@ def main(argv: list[str] | None = None) -> int:
     stale = sorted(set(equivalent) - {name for module in MODULES for name in results(module)})
     if stale:
         print(f"\n{EQUIVALENT_FILE.name} lists mutants mutmut no longer makes: {', '.join(stale)}")
+    wrongly_listed = [name for found in scores for name in found.wrongly_listed]
+    if wrongly_listed:
+        print(f"\nListed in {EQUIVALENT_FILE.name}, yet killed (take them out, or the names are stale):")
+        for name in wrongly_listed:
+            print(f"  {name}    (mutmut show {name})")
     if survivors:
         print("\nSurvivors (kill them with a test, or list them as equivalent with a reason):")
         for name in survivors:
             print(f"  {name}    (mutmut show {name})")
-        return 1
-    return 0
+    return 1 if survivors or wrongly_listed else 0
 
 
 if __name__ == "__main__":

@@ -228,9 +228,7 @@ def run(mutants: list[str], *, workers: int, progress: bool = True) -> dict[str,
     """Judge ``mutants`` (names mutmut generated in ``mutants/``) with ``workers`` workers;
     write each verdict into mutmut's result files and return ``mutant -> exit code``."""
     stats = json.loads((MUTANTS / "mutmut-stats.json").read_text(encoding="utf-8"))
-    recorded = {
-        test.partition("::")[0] for tests in stats["tests_by_mangled_function_name"].values() for test in tests
-    }
+    recorded = {test.partition("::")[0] for tests in stats["tests_by_mangled_function_name"].values() for test in tests}
     edited = {name: (ROOT / name).stat().st_mtime for name in recorded if (ROOT / name).exists()}
     jobs, untested = plan(mutants, stats, edited)
     results = Results()
