@@ -93,6 +93,12 @@ def test_running_init_container_is_still_pulling_and_earlier_ones_are_pulled() -
         ("gcr.io/distroless/static:nonroot", "waiting", None),
     ]
     assert report.summary == "0/1 node ready: node-a waiting for 2 images"
+    # The kubelet knows the running container's image digest, but the image counts only once pulled.
+    assert [i["imageID"] for i in row(report, "node-a")["images"]] == [
+        "docker.io/library/nginx@sha256:" + "0f" * 32,
+        None,
+        None,
+    ]
 
 
 def with_mesh_sidecar(pod: JSON) -> JSON:
@@ -421,6 +427,31 @@ def test_unscheduled_pod_is_placed_on_its_node_from_the_daemonset_affinity() -> 
     ]
 
 
+def test_only_the_schedulers_false_pod_scheduled_condition_notes_a_pod_not_scheduled() -> None:
+    # A readiness gate's condition (set by its controller, False until it is satisfied) says nothing of scheduling.
+    waiting_pod = mode_pod("kubelet", "node-b")
+    del waiting_pod["spec"]["nodeName"]
+    waiting_pod["spec"]["readinessGates"] = [{"conditionType": "www.example.com/feature-1"}]
+    waiting_pod["status"] = {
+        "conditions": [
+            {
+                "lastProbeTime": None,
+                "lastTransitionTime": "2026-11-29T10:02:11Z",
+                "status": "False",
+                "type": "www.example.com/feature-1",
+            }
+        ],
+        "phase": "Pending",
+        "qosClass": "Burstable",
+    }
+    assert row(status_report(pod_list(waiting_pod)), "node-b")["notes"] == []
+    # A pod bound to its node was scheduled whatever its conditions say: they are not needed, even damaged.
+    bound = kubelet_pod("node-a", completed(), completed(), completed())
+    bound["status"]["conditions"] = "PodScheduled"
+    report = status_report(pod_list(bound))
+    assert (row(report, "node-a")["state"], row(report, "node-a")["notes"]) == ("ready", [])
+
+
 NODE_B_TERM = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-b"]}]}
 
 
@@ -466,6 +497,54 @@ def test_terminating_pod_gives_way_to_its_replacement_and_older_revisions_do_not
         "0/2 nodes ready: node-a waiting for 3 images, node-b waiting "
         "(pod prepull-stale is from an older revision (rolling update in progress))"
     )
+
+
+@pytest.mark.parametrize(
+    ("phase", "reason", "message", "deleted", "notes"),
+    [
+        (
+            "Failed",
+            "Evicted",
+            "The node was low on resource: memory. Threshold quantity: 100Mi, available: 92084Ki. ",
+            False,
+            ["pod Failed: Evicted"],
+        ),
+        (
+            "Failed",
+            "Terminated",
+            "Pod was terminated in response to imminent node shutdown.",
+            False,
+            ["pod Failed: Terminated"],
+        ),
+        # Deleted, its containers stopped with exit code 0: the kubelet ends it Succeeded, without a reason.
+        (
+            "Succeeded",
+            None,
+            None,
+            True,
+            ["pod Succeeded", "pod prepull-ax7k2 is terminating"],
+        ),
+    ],
+)
+def test_a_pod_that_has_stopped_says_how_in_its_nodes_notes(
+    phase: str, reason: str | None, message: str | None, deleted: bool, notes: list[str]
+) -> None:
+    pod = kubelet_pod("node-a", completed(), completed(), completed())
+    pod["status"]["containerStatuses"] = [container_status(pod, "pause", completed("2026-11-29T11:40:02Z"))]
+    pod["status"]["phase"] = phase
+    if reason is not None:
+        pod["status"].update(reason=reason, message=message)
+    if deleted:
+        pod["metadata"]["deletionTimestamp"] = "2026-11-29T11:40:00Z"
+    node = row(status_report(pod_list(pod)), "node-a")
+    assert (node["pod"], node["namespace"], node["notes"]) == ("prepull-ax7k2", "prepuller", notes)
+
+
+def test_a_pod_without_a_name_is_shown_as_unnamed() -> None:
+    pod = kubelet_pod("node-a", completed(), completed(), completed())
+    del pod["metadata"]["name"]
+    report = status_report(pod_list(pod))
+    assert row(report, "node-a")["pod"] == "(unnamed)"
 
 
 def test_a_labelled_pod_without_any_image_keeps_its_node_waiting_and_points_at_the_table() -> None:
@@ -589,6 +668,26 @@ def test_docker_mode_terminated_with_error_before_restart() -> None:
     }
 
 
+def test_docker_mode_logs_hint_for_a_pod_without_a_namespace_has_no_namespace_flag() -> None:
+    # A pod document written without its namespace (kubectl then uses the current context's).
+    failed = {
+        "terminated": {
+            "exitCode": 1,
+            "reason": "Error",
+            "startedAt": "2026-11-29T10:02:16Z",
+            "finishedAt": "2026-11-29T10:02:19Z",
+        }
+    }
+    pod = with_statuses(mode_pod("docker"), [failed], [waiting("PodInitializing")])
+    del pod["metadata"]["namespace"]
+    node = row(status_report(pod_list(pod)), "node-a")
+    assert node["namespace"] is None
+    assert [(i["image"], i["container"], i["message"]) for i in node["images"]] == [
+        ("nginx:1.25", "prepull", "see logs: kubectl logs prepull-d9p4m -c prepull"),
+        ("redis:7.2", "prepull", "see logs: kubectl logs prepull-d9p4m -c prepull"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("state", "expected"),
     [
@@ -701,6 +800,29 @@ def test_the_startup_taint_remover_the_chart_writes_is_not_an_image() -> None:
     report = status_report(pod)
     assert states(report, "node-a") == [(image, "pulled", None) for image in IMAGES]
     assert report.summary == "1/1 node ready, 3 images each"
+
+
+def test_a_noted_failure_without_a_message_is_its_reason_alone() -> None:
+    # The taint remover's first failure, before the kubelet restarts it: terminated, without a message.
+    pod = copy.deepcopy(load("kubelet-pods.json"))
+    item = pod["items"][0]
+    item["spec"]["initContainers"].append(
+        {
+            "name": "remove-startup-taint",
+            "image": "registry.k8s.io/kubectl:v1.33.9",
+            "command": ["/.prepuller/busybox", "sh", "-c", "exit 1", "remove-startup-taint"],
+        }
+    )
+    failed = {
+        "terminated": {
+            "exitCode": 1,
+            "reason": "Error",
+            "startedAt": "2026-11-29T10:02:43Z",
+            "finishedAt": "2026-11-29T10:02:43Z",
+        }
+    }
+    item["status"]["initContainerStatuses"].append(container_status(item, "remove-startup-taint", failed))
+    assert row(status_report(pod), "node-a")["notes"] == ["remove-startup-taint: Error"]
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -846,6 +968,69 @@ def test_bad_documents_name_the_place(document: object, message: str) -> None:
     assert str(caught.value) == message
 
 
+PAUSE = {"name": "pause", "image": "registry.k8s.io/pause:3.10"}
+
+
+@pytest.mark.parametrize(
+    ("pod", "message"),
+    [
+        ({"metadata": "x"}, "pods.items[0].metadata: must be a JSON object (got 'x')"),
+        ({"metadata": {"name": 7}}, "pods.items[0].metadata.name: must be a string (got 7)"),
+        ({"metadata": {"namespace": 7}}, "pods.items[0].metadata.namespace: must be a string (got 7)"),
+        ({"metadata": {"creationTimestamp": 7}}, "pods.items[0].metadata.creationTimestamp: must be a string (got 7)"),
+        (
+            {"metadata": {"labels": ["name=prepull"]}},
+            "pods.items[0].metadata.labels: must be a JSON object (got ['name=prepull'])",
+        ),
+        ({"metadata": {"labels": {"name": 7}}}, "pods.items[0].metadata.labels: must be a string (got 7)"),
+        (
+            {"metadata": {"labels": {"controller-revision-hash": 7}}},
+            "pods.items[0].metadata.labels: must be a string (got 7)",
+        ),
+        ({"spec": "x"}, "pods.items[0].spec: must be a JSON object (got 'x')"),
+        ({"spec": {"nodeName": 7}}, "pods.items[0].spec.nodeName: must be a string (got 7)"),
+        ({"spec": {"containers": {}}}, "pods.items[0].spec.containers: must be a JSON array (got {})"),
+        ({"spec": {"initContainers": ["x"]}}, "pods.items[0].spec.initContainers[0]: must be a JSON object (got 'x')"),
+        (
+            {"spec": {"containers": [{**PAUSE, "image": 7}]}},
+            "pods.items[0].spec.containers[0].image: must be a string (got 7)",
+        ),
+        (
+            {"spec": {"containers": [{**PAUSE, "command": "/pause"}]}},
+            "pods.items[0].spec.containers[0].command: must be a JSON array (got '/pause')",
+        ),
+        ({"status": "x"}, "pods.items[0].status: must be a JSON object (got 'x')"),
+        (
+            {"status": {"containerStatuses": ["x"]}},
+            "pods.items[0].status.containerStatuses[0]: must be a JSON object (got 'x')",
+        ),
+        (
+            {"status": {"containerStatuses": [{"name": 7}]}},
+            "pods.items[0].status.containerStatuses[0].name: must be a string (got 7)",
+        ),
+        (
+            {"spec": {"containers": [PAUSE]}, "status": {"containerStatuses": [{"name": "pause", "state": "running"}]}},
+            "pods.items[0].status[pause].state: must be a JSON object (got 'running')",
+        ),
+        (
+            {"spec": {"containers": [PAUSE]}, "status": {"containerStatuses": [{"name": "pause", "imageID": 7}]}},
+            "pods.items[0].status[pause].imageID: must be a string (got 7)",
+        ),
+        ({"status": {"conditions": {}}}, "pods.items[0].status.conditions: must be a JSON array (got {})"),
+        (
+            {"status": {"conditions": ["PodScheduled"]}},
+            "pods.items[0].status.conditions[]: must be a JSON object (got 'PodScheduled')",
+        ),
+        ({"status": {"phase": 7}}, "pods.items[0].status.phase: must be a string (got 7)"),
+        ({"status": {"phase": "Failed", "reason": 7}}, "pods.items[0].status.reason: must be a string (got 7)"),
+    ],
+)
+def test_bad_pod_documents_name_the_place(pod: JSON, message: str) -> None:
+    with pytest.raises(PrepullerError) as caught:
+        status_report(pod_list({"kind": "Pod", **pod}))
+    assert str(caught.value) == message
+
+
 @pytest.mark.parametrize(
     ("status", "message"),
     [
@@ -957,6 +1142,15 @@ def test_docker_mode_is_recognised_by_its_script_under_another_name() -> None:
     pod = mode_pod("docker")
     pod["spec"]["initContainers"][0]["name"] = "pull-with-docker"
     pod["status"]["initContainerStatuses"][0]["name"] = "pull-with-docker"
+    assert states(status_report(pod_list(pod)), "node-a") == [
+        ("nginx:1.25", "pulled", None),
+        ("redis:7.2", "pulled", None),
+    ]
+
+
+def test_docker_mode_is_recognised_by_the_container_name_whatever_its_script() -> None:
+    pod = mode_pod("docker")
+    pod["spec"]["initContainers"][0]["command"][2] = 'for image in "$@"; do crictl pull "$image"; done'
     assert states(status_report(pod_list(pod)), "node-a") == [
         ("nginx:1.25", "pulled", None),
         ("redis:7.2", "pulled", None),
