@@ -190,6 +190,15 @@ def test_skip_prepullers_leaves_out_only_the_prepullers_own_objects() -> None:
     assert [found.image for found in reading.images()] == ["busybox:1.37", "nginx:1.25"]
 
 
+@pytest.mark.parametrize("metadata", [None, "web", ["web"]], ids=["null", "a string", "a list"])
+def test_skip_prepullers_reads_a_workload_whose_metadata_is_not_a_mapping(metadata: object) -> None:
+    """Hand-written or damaged input: no labels, so not a prepuller's object, and its images count."""
+    document = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec("nginx:1.25")}
+    skipping = Discovery(skip_prepullers=True)
+    skipping.add(document, source="test.yaml", where="test.yaml: document 1")
+    assert [found.image for found in skipping.images()] == ["nginx:1.25"]
+
+
 # --- order, de-duplication ----------------------------------------------------------------
 
 
