@@ -940,6 +940,7 @@ def test_json_document_schema() -> None:
         ),
         ({"kind": "List", "items": {}}, "pods.items: must be a JSON array (got {})"),
         ({"kind": "List", "items": [{"kind": "Node"}]}, "pods.items[0].kind: must be 'Pod' (got 'Node')"),
+        ({"kind": "List", "items": [{"kind": "Pod"}, 7]}, "pods.items[1]: must be a JSON object (got 7)"),
         (
             {"kind": "List", "items": [{"kind": "Pod", "spec": {"initContainers": [{"name": 7}]}}]},
             "pods.items[0].spec.initContainers[0].name: must be a string (got 7)",
@@ -966,6 +967,18 @@ def test_bad_documents_name_the_place(document: object, message: str) -> None:
     with pytest.raises(PrepullerError) as caught:
         status_report(document)
     assert str(caught.value) == message
+
+
+def test_list_items_without_a_kind_are_read_as_the_list_s_kind() -> None:
+    """`kubectl get -o json` writes each item's kind; hand-made lists may leave it out."""
+    pods = load("kubelet-pods.json")
+    for item in pods["items"]:
+        del item["kind"]
+    assert (
+        status_report(pods).summary
+        == status_report(load("kubelet-pods.json")).summary
+        == ("1/1 node ready, 3 images each")
+    )
 
 
 PAUSE = {"name": "pause", "image": "registry.k8s.io/pause:3.10"}
@@ -1023,6 +1036,9 @@ PAUSE = {"name": "pause", "image": "registry.k8s.io/pause:3.10"}
         ),
         ({"status": {"phase": 7}}, "pods.items[0].status.phase: must be a string (got 7)"),
         ({"status": {"phase": "Failed", "reason": 7}}, "pods.items[0].status.reason: must be a string (got 7)"),
+        ({"spec": {"nodeSelector": ["x"]}}, "pods.items[0].spec.nodeSelector: must be a JSON object (got ['x'])"),
+        ({"spec": {"tolerations": {}}}, "pods.items[0].spec.tolerations: must be a JSON array (got {})"),
+        ({"spec": {"tolerations": ["x"]}}, "pods.items[0].spec.tolerations[]: must be a JSON object (got 'x')"),
     ],
 )
 def test_bad_pod_documents_name_the_place(pod: JSON, message: str) -> None:
