@@ -258,6 +258,10 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
         ({"labels": {1: "x"}}, "labels key: must be a string (got 1)"),
         ({"annotations": {"a": 1}}, "annotations['a']: must be a string (got 1)"),
         ({"annotations": ["owner=platform"]}, "annotations: must be a mapping (got ['owner=platform'])"),
+        (
+            {"annotations": {"bad key!": "x"}},
+            "annotations key: must be a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got 'bad key!')",
+        ),
         ({"node_selector": ["linux"]}, "node_selector: must be a mapping (got ['linux'])"),
         (
             {"tolerations": [{"key": "gpu", "operator": "Exist"}]},
@@ -389,6 +393,14 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
             {"max_unavailable": "150%"},
             "max_unavailable: must be a whole number of at least 1 or a percentage from '1%' to '100%' (got '150%')",
         ),
+        (
+            {"max_unavailable": "0%"},
+            "max_unavailable: must be a whole number of at least 1 or a percentage from '1%' to '100%' (got '0%')",
+        ),
+        (
+            {"max_unavailable": "101%"},
+            "max_unavailable: must be a whole number of at least 1 or a percentage from '1%' to '100%' (got '101%')",
+        ),
         ({"max_unavailable": True}, "max_unavailable: must be a whole number (got True)"),
         ({"image": ["nginx"]}, "image: is not an option of ImagePrepuller; did you mean 'images'? (got ['nginx'])"),
     ],
@@ -422,6 +434,12 @@ def test_values_at_the_kubernetes_limits_are_accepted(chart: cdk8s.Chart) -> Non
     assert daemon_set["spec"]["updateStrategy"]["rollingUpdate"] == {"maxUnavailable": 2147483647}
     assert spec["containers"][0]["resources"]["limits"]["memory"] == "9223372036854775807"
     validate_strictly(manifests)
+
+
+@pytest.mark.parametrize("percentage", ["1%", "100%"])
+def test_max_unavailable_takes_percentages_from_1_to_100(chart: cdk8s.Chart, percentage: str) -> None:
+    daemon_set = only(build(chart, max_unavailable=percentage), "DaemonSet")
+    assert daemon_set["spec"]["updateStrategy"]["rollingUpdate"] == {"maxUnavailable": percentage}
 
 
 def test_an_id_that_is_not_a_dns_label_needs_name(chart: cdk8s.Chart) -> None:
