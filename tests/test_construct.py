@@ -390,6 +390,11 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
             "resources.requests.cpu: must not exceed the limit '1' (got '1.0000000001')",
         ),
         (
+            # 1G and 1e-61, to the last of its 71 digits (more than a float or the default decimal holds).
+            {"resources": {"requests": {"cpu": "1" + "0" * 69 + "1e-61"}, "limits": {"cpu": "1G"}}},
+            f"resources.requests.cpu: must not exceed the limit '1G' (got '{'1' + '0' * 69 + '1e-61'}')",
+        ),
+        (
             {"resources": {"requests": {"gpu": "1"}}},
             "resources.requests.gpu: is not a known field (known: cpu, memory, ephemeral-storage) (got 'gpu')",
         ),
