@@ -22,11 +22,11 @@ entry with its reason is added here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SKIPS", "Skip", "SkipContext", "markdown_table", "skip_annotations"]
+__all__ = ["SKIPS", "Skip", "SkipContext", "markdown_table", "most_skip_annotations", "skip_annotations"]
 
 ANNOTATION_PREFIX = "checkov.io/skip"
 
@@ -172,12 +172,20 @@ def skip_annotations(
         existing: annotations the object already has; numbers used there (by the user's own
             ``checkov.io/skip<N>``) are not reused.
     """
+    return _numbered([skip for skip in SKIPS if skip.applies(obj, context)], existing)
+
+
+def most_skip_annotations(existing: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The skip annotations of an object that needs every skip: no object gets more bytes of
+    them (one that needs fewer gets some of these, numbered no higher)."""
+    return _numbered(SKIPS, existing)
+
+
+def _numbered(skips: Sequence[Skip], existing: Mapping[str, str] | None) -> dict[str, str]:
     taken = set(existing or {})
     result: dict[str, str] = {}
     number = 0
-    for skip in SKIPS:
-        if not skip.applies(obj, context):
-            continue
+    for skip in skips:
         number += 1
         while f"{ANNOTATION_PREFIX}{number}" in taken:
             number += 1

@@ -225,6 +225,7 @@ class ImagePrepuller(Construct):
         self._docker = _docker_settings(self._mode, docker_host_path, docker_image)
         extra_labels = _validation.label_map(labels or {}, "labels")
         self._annotations = _validation.annotation_map(annotations or {}, "annotations")
+        _leave_room_for_skips(self._annotations)
         if self._docker is not None and keep_images is True:
             raise PrepullerError("keep_images", "applies only to mode 'kubelet' (mode is 'docker')", keep_images)
         self._keep_resources = _keep.keep_resources(keep_images, keep_resources)
@@ -495,6 +496,23 @@ def _locked(lock: Lock, reference: ImageReference) -> LockedImage:
         pin(reference, lock)  # raises, naming the image and the file
         raise AssertionError("unreachable")
     return entry
+
+
+def _leave_room_for_skips(annotations: Mapping[str, str]) -> None:
+    """The DaemonSet carries checkov's skip annotations beside the user's, and the API server
+    refuses more than 256 KiB of annotations (bytes of UTF-8) in all: leave room for the most
+    skips it may get (which depend on the images, known only at synth)."""
+
+    def size(entries: Mapping[str, str]) -> int:
+        return sum(len(key.encode()) + len(value.encode()) for key, value in entries.items())
+
+    room = size(_checkov.most_skip_annotations(annotations))
+    if size(annotations) + room > 256 * 1024:
+        raise PrepullerError(
+            "annotations",
+            f"must be at most 256 KiB in total, less {room} bytes for the checkov.io/skip annotations prepuller adds",
+            f"{len(annotations)} annotations",
+        )
 
 
 def _reject_unknown(unknown: Mapping[str, object]) -> None:

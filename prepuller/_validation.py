@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_UP, Context, Decimal
 from typing import Any, TypeVar
 
 from ._errors import PrepullerError
@@ -41,6 +41,8 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufff
 #: (``Decimal(10) ** 999999999`` under the default context raises ``decimal.Overflow``).
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _QUANTITY_MAX = Decimal(2**63 - 1)
+#: The API server keeps quantities to the nano (``resource.Nano``).
+_NANO = Decimal("1e-9")
 
 #: Kubernetes' ``int32`` fields (``maxUnavailable``) hold at most this.
 INT32_MAX = 2**31 - 1
@@ -204,19 +206,25 @@ def quantity(value: object, option: str) -> str:
 
 
 def quantity_value(text: str) -> Decimal:
-    """The number a valid quantity stands for, to compare requests with limits."""
+    """The number a valid quantity stands for, to compare requests with limits.
+
+    As the API server reads it (``resource.ParseQuantity``): to the nano, a finer non-zero
+    value rounded up (``0.1n`` and ``1e-60`` are both ``1n``).
+    """
     match = _QUANTITY.fullmatch(text)
     assert match is not None, text
     number = _EXACT.create_decimal(match["number"])
     suffix = match["suffix"] or ""
     if suffix in _BINARY:
-        return _EXACT.multiply(number, _BINARY[suffix])
-    if suffix in _DECIMAL:
-        return _EXACT.multiply(number, _DECIMAL[suffix])
-    if suffix:  # an exponent: e3, E-2; beyond +-10**6 only its sign matters for comparisons
-        exponent = max(-(10**6), min(10**6, int(suffix[1:])))
-        return number.scaleb(exponent, _EXACT)
-    return number
+        number = _EXACT.multiply(number, _BINARY[suffix])
+    elif suffix in _DECIMAL:
+        number = _EXACT.multiply(number, _DECIMAL[suffix])
+    elif suffix:  # an exponent: e3, E-2
+        # Shifted by more places than the number has characters, plus 20, a non-zero number is
+        # above 10**20 (so beyond int64) or below 10**-20 (so 1n): clamped, it compares the same.
+        bound = len(match["number"]) + 20
+        number = number.scaleb(max(-bound, min(bound, int(suffix[1:]))), _EXACT)
+    return number.quantize(_NANO, rounding=ROUND_UP, context=_EXACT)
 
 
 def int_or_percent(value: object, option: str) -> int | str:

@@ -258,6 +258,20 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
         ({"labels": {1: "x"}}, "labels key: must be a string (got 1)"),
         ({"annotations": {"a": 1}}, "annotations['a']: must be a string (got 1)"),
         ({"annotations": ["owner=platform"]}, "annotations: must be a mapping (got ['owner=platform'])"),
+        (
+            {"annotations": {"bad key!": "x"}},
+            "annotations key: must be a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got 'bad key!')",
+        ),
+        # The API server's limit is 256 KiB of annotations on an object: the DaemonSet's also hold
+        # checkov's skips, up to 1002 bytes of them (test_annotations_at_the_limit_...).
+        (
+            {"annotations": {"a": "x" * (256 * 1024 - 1)}},
+            "annotations: must be at most 256 KiB in total, less 1002 bytes for the checkov.io/skip annotations prepuller adds (got '1 annotations')",
+        ),
+        (
+            {"annotations": {"a": "x" * (256 * 1024)}},
+            "annotations: must be at most 256 KiB in total (got '1 annotations')",
+        ),
         ({"node_selector": ["linux"]}, "node_selector: must be a mapping (got ['linux'])"),
         (
             {"tolerations": [{"key": "gpu", "operator": "Exist"}]},
@@ -371,6 +385,16 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
             "resources.requests.memory: must not exceed the limit '64Mi' (got '128Mi')",
         ),
         (
+            # The API server keeps quantities to the nano, rounding finer values up: 1.000000001 here.
+            {"resources": {"requests": {"cpu": "1.0000000001"}, "limits": {"cpu": "1"}}},
+            "resources.requests.cpu: must not exceed the limit '1' (got '1.0000000001')",
+        ),
+        (
+            # 1G and 1e-61, to the last of its 71 digits (more than a float or the default decimal holds).
+            {"resources": {"requests": {"cpu": "1" + "0" * 69 + "1e-61"}, "limits": {"cpu": "1G"}}},
+            f"resources.requests.cpu: must not exceed the limit '1G' (got '{'1' + '0' * 69 + '1e-61'}')",
+        ),
+        (
             {"resources": {"requests": {"gpu": "1"}}},
             "resources.requests.gpu: is not a known field (known: cpu, memory, ephemeral-storage) (got 'gpu')",
         ),
@@ -388,6 +412,14 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
         (
             {"max_unavailable": "150%"},
             "max_unavailable: must be a whole number of at least 1 or a percentage from '1%' to '100%' (got '150%')",
+        ),
+        (
+            {"max_unavailable": "0%"},
+            "max_unavailable: must be a whole number of at least 1 or a percentage from '1%' to '100%' (got '0%')",
+        ),
+        (
+            {"max_unavailable": "101%"},
+            "max_unavailable: must be a whole number of at least 1 or a percentage from '1%' to '100%' (got '101%')",
         ),
         ({"max_unavailable": True}, "max_unavailable: must be a whole number (got True)"),
         ({"image": ["nginx"]}, "image: is not an option of ImagePrepuller; did you mean 'images'? (got ['nginx'])"),
@@ -422,6 +454,51 @@ def test_values_at_the_kubernetes_limits_are_accepted(chart: cdk8s.Chart) -> Non
     assert daemon_set["spec"]["updateStrategy"]["rollingUpdate"] == {"maxUnavailable": 2147483647}
     assert spec["containers"][0]["resources"]["limits"]["memory"] == "9223372036854775807"
     validate_strictly(manifests)
+
+
+def test_annotations_at_the_limit_leave_room_for_every_checkov_skip(chart: cdk8s.Chart) -> None:
+    # An untagged image, no namespace, no NetworkPolicy: the DaemonSet needs all 7 skips.
+    annotations = {"owner": "x" * (256 * 1024 - 1002 - len("owner"))}
+    daemon_set = only(build(chart, images=["nginx"], network_policy=False, annotations=annotations), "DaemonSet")
+    written = daemon_set["metadata"]["annotations"]
+    assert [key for key in written if key.startswith("checkov.io/")] == [f"checkov.io/skip{n}" for n in range(1, 8)]
+    assert sum(len(key.encode()) + len(value.encode()) for key, value in written.items()) == 256 * 1024
+    assert daemon_set["spec"]["template"]["metadata"]["annotations"] == annotations
+    # One byte more is refused when the prepuller is built, not at synth.
+    with pytest.raises(PrepullerError) as caught:
+        ImagePrepuller(chart, "other", images=["nginx"], annotations={"owner": annotations["owner"] + "x"})
+    assert str(caught.value) == (
+        "annotations: must be at most 256 KiB in total, less 1002 bytes for the checkov.io/skip annotations "
+        "prepuller adds (got '1 annotations')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_", "limit"),
+    [
+        # Finer than the nano, the API server rounds a quantity up to 1n: these are equal.
+        ("1e-60", "1e-61"),
+        ("0.5n", "0.1n"),
+        ("1e-1000000", "1e-1000001"),
+        # Many digits and an exponent that offsets them: exactly 1G.
+        ("1" + "0" * 70 + "e-61", "1G"),
+        ("0." + "0" * 40 + "1e50", "1G"),
+    ],
+)
+def test_a_request_equal_to_its_limit_as_the_api_server_reads_them_is_accepted(
+    chart: cdk8s.Chart, request_: str, limit: str
+) -> None:
+    spec = pod_spec(build(chart, resources={"requests": {"cpu": request_}, "limits": {"cpu": limit}}))
+    assert spec["containers"][0]["resources"] == {
+        "limits": {"cpu": limit, "memory": "64Mi"},
+        "requests": {"cpu": request_, "memory": "16Mi"},
+    }
+
+
+@pytest.mark.parametrize("percentage", ["1%", "100%"])
+def test_max_unavailable_takes_percentages_from_1_to_100(chart: cdk8s.Chart, percentage: str) -> None:
+    daemon_set = only(build(chart, max_unavailable=percentage), "DaemonSet")
+    assert daemon_set["spec"]["updateStrategy"]["rollingUpdate"] == {"maxUnavailable": percentage}
 
 
 def test_an_id_that_is_not_a_dns_label_needs_name(chart: cdk8s.Chart) -> None:
