@@ -13,6 +13,9 @@ import pytest
 from prepuller import HELPER_IMAGE, PAUSE_IMAGE, ImagePrepuller, PrepullerError
 from tests.conftest import RESTRICTED_CONTAINER, RESTRICTED_POD, only, pod_spec, synth, validate_strictly
 
+#: A DNS subdomain of 254 characters, one more than Kubernetes allows.
+PREFIX_254 = ".".join(["p" * 63, "q" * 63, "r" * 63, "s" * 62])
+
 
 def build(chart: cdk8s.Chart, **options: Any) -> list[dict[str, Any]]:
     options.setdefault("images", ["nginx:1.25"])
@@ -255,6 +258,24 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
             {"labels": {"k" * 64: "x"}},
             f"labels key: must be a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got '{'k' * 64}')",
         ),
+        # A '/' needs a prefix before it, and a valid name after it; the prefix is a DNS subdomain.
+        (
+            {"labels": {"/tier": "x"}},
+            "labels key: must be a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got '/tier')",
+        ),
+        (
+            {"labels": {"example.com/-tier": "x"}},
+            "labels key: must be a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got 'example.com/-tier')",
+        ),
+        (
+            {"labels": {"Example.com/tier": "x"}},
+            "labels key: must be a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got 'Example.com/tier')",
+        ),
+        (
+            # A prefix of 254 characters, one too many.
+            {"labels": {PREFIX_254 + "/tier": "x"}},
+            f"labels key: must be a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got '{PREFIX_254[:196]}...)",
+        ),
         ({"labels": {1: "x"}}, "labels key: must be a string (got 1)"),
         ({"annotations": {"a": 1}}, "annotations['a']: must be a string (got 1)"),
         ({"annotations": ["owner=platform"]}, "annotations: must be a mapping (got ['owner=platform'])"),
@@ -403,6 +424,11 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
             "resources.request: is not a known field (known: requests, limits) (got 'request')",
         ),
         (
+            # A key that is not a string is quoted, not joined to the option's name.
+            {"resources": {"requests": {1: "1"}}},
+            "resources.requests: is not a known field (known: cpu, memory, ephemeral-storage) (got 1)",
+        ),
+        (
             {"pause_image": "pause 3.10"},
             "pause_image: is not a valid image reference: it contains whitespace (got 'pause 3.10')",
         ),
@@ -442,7 +468,7 @@ def test_values_at_the_kubernetes_limits_are_accepted(chart: cdk8s.Chart) -> Non
     manifests = build(
         chart,
         priority_class_name=priority_class,
-        labels={key: "x"},
+        labels={key: "x", f"{priority_class}/{key}": "y"},
         max_unavailable=2**31 - 1,
         resources={"limits": {"memory": "9223372036854775807"}},
     )
@@ -451,6 +477,7 @@ def test_values_at_the_kubernetes_limits_are_accepted(chart: cdk8s.Chart) -> Non
     assert len(priority_class) == 253
     assert spec["priorityClassName"] == priority_class
     assert daemon_set["metadata"]["labels"][key] == "x"
+    assert daemon_set["metadata"]["labels"][f"{priority_class}/{key}"] == "y"
     assert daemon_set["spec"]["updateStrategy"]["rollingUpdate"] == {"maxUnavailable": 2147483647}
     assert spec["containers"][0]["resources"]["limits"]["memory"] == "9223372036854775807"
     validate_strictly(manifests)
