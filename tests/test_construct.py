@@ -277,6 +277,17 @@ def test_two_prepullers_emitting_the_same_daemonset_fail_clearly() -> None:
             f"labels key: must be a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got '{PREFIX_254[:196]}...)",
         ),
         ({"labels": {1: "x"}}, "labels key: must be a string (got 1)"),
+        ({"name": 7}, "name: must be a string (got 7)"),
+        ({"labels": {"tier": 7}}, "labels['tier']: must be a string (got 7)"),
+        (
+            {"labels": {"tier": "v" * 64}},
+            f"labels['tier']: must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (got '{'v' * 64}')",
+        ),
+        (
+            # 254 characters (a label key's prefix above) in labels of at most 63: one too many.
+            {"priority_class_name": PREFIX_254},
+            f"priority_class_name: must be a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (got '{PREFIX_254[:196]}...)",
+        ),
         ({"annotations": {"a": 1}}, "annotations['a']: must be a string (got 1)"),
         ({"annotations": ["owner=platform"]}, "annotations: must be a mapping (got ['owner=platform'])"),
         (
@@ -467,8 +478,9 @@ def test_values_at_the_kubernetes_limits_are_accepted(chart: cdk8s.Chart) -> Non
     key = "k" * 63
     manifests = build(
         chart,
+        name="n" * 63,
         priority_class_name=priority_class,
-        labels={key: "x", f"{priority_class}/{key}": "y"},
+        labels={key: "x", f"{priority_class}/{key}": "y", "tier": "v" * 63},
         max_unavailable=2**31 - 1,
         resources={"limits": {"memory": "9223372036854775807"}},
     )
@@ -478,6 +490,8 @@ def test_values_at_the_kubernetes_limits_are_accepted(chart: cdk8s.Chart) -> Non
     assert spec["priorityClassName"] == priority_class
     assert daemon_set["metadata"]["labels"][key] == "x"
     assert daemon_set["metadata"]["labels"][f"{priority_class}/{key}"] == "y"
+    assert daemon_set["metadata"]["labels"]["tier"] == "v" * 63
+    assert daemon_set["metadata"]["name"] == "n" * 63
     assert daemon_set["spec"]["updateStrategy"]["rollingUpdate"] == {"maxUnavailable": 2147483647}
     assert spec["containers"][0]["resources"]["limits"]["memory"] == "9223372036854775807"
     validate_strictly(manifests)
