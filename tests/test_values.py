@@ -320,6 +320,33 @@ def test_the_charts_host_path_alone_goes_with_our_images_key_and_implies_docker_
             "images: [busybox]\nname: 2024-10-07\n",
             "values/prod.yml: name: must be a string (got datetime.date(2024, 10, 7))",
         ),
+        (
+            "images: [busybox]\nname: 2024-13-45\n",
+            "values/prod.yml: is not valid YAML: '2024-13-45' is written as a date but is none "
+            "(month must be in 1..12); quote it at line 2, column 7",
+        ),
+        pytest.param(
+            "images: " + "[" * 5000 + "]" * 5000 + "\n",
+            "values/prod.yml: is not valid YAML: its lists or mappings are nested too deeply",
+            id="lists nested 5000 deep",
+        ),
+        # A control character, on the first line and on a later one: its line and column.
+        (
+            "images: [busybox:1.37\x1b[0m]\n",
+            "values/prod.yml: is not valid YAML: unacceptable character #x001b: special characters are not "
+            "allowed at line 1, column 22",
+        ),
+        (
+            "images:\n  - busybox:1.37\n  - nginx\x00:1.27\n",
+            "values/prod.yml: is not valid YAML: unacceptable character #x0000: special characters are not "
+            "allowed at line 3, column 10",
+        ),
+        # A key with a line break is still named with its file.
+        (
+            'images: [busybox]\nresources: {requests: {"cp\\nu": 10m}}\n',
+            "values/prod.yml: resources.requests.cp\nu: is not a known field (known: cpu, memory, ephemeral-storage) "
+            "(got 'cp\\nu')",
+        ),
     ],
 )
 def test_bad_values_files_give_exact_errors(values_dir: Path, text: str, message: str) -> None:
@@ -354,46 +381,6 @@ def test_a_file_is_read_as_utf8_whatever_the_locale(values_dir: Path) -> None:
     finally:
         locale.setlocale(locale.LC_CTYPE, previous)
     assert values == {"images": ["busybox"], "annotations": {"note": "café crème"}}
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        (
-            "images: [busybox:1.37\x1b[0m]\n",
-            "values/prod.yml: is not valid YAML: unacceptable character #x001b: special characters are not "
-            "allowed at line 1, column 22",
-        ),
-        (
-            "images:\n  - busybox:1.37\n  - nginx\x00:1.27\n",
-            "values/prod.yml: is not valid YAML: unacceptable character #x0000: special characters are not "
-            "allowed at line 3, column 10",
-        ),
-    ],
-    ids=["on the first line", "on a later line"],
-)
-def test_a_control_character_is_refused_at_its_line_and_column(values_dir: Path, text: str, message: str) -> None:
-    path = write(values_dir, "prod.yml", text)
-    with pytest.raises(PrepullerError) as caught:
-        load_values(path)
-    assert str(caught.value) == message
-
-
-def test_a_date_that_does_not_exist_is_refused_at_its_line_and_column(values_dir: Path) -> None:
-    path = write(values_dir, "prod.yml", "images: [busybox]\nname: 2024-13-45\n")
-    with pytest.raises(PrepullerError) as caught:
-        load_values(path)
-    assert str(caught.value) == (
-        "values/prod.yml: is not valid YAML: '2024-13-45' is written as a date but is none "
-        "(month must be in 1..12); quote it at line 2, column 7"
-    )
-
-
-def test_lists_nested_beyond_what_the_parser_can_follow_are_refused(values_dir: Path) -> None:
-    path = write(values_dir, "prod.yml", "images: " + "[" * 5000 + "]" * 5000 + "\n")
-    with pytest.raises(PrepullerError) as caught:
-        load_values(path)
-    assert str(caught.value) == "values/prod.yml: is not valid YAML: its lists or mappings are nested too deeply"
 
 
 def test_yaml_merge_keys_merge_and_may_override_what_they_merge(values_dir: Path) -> None:
@@ -506,16 +493,6 @@ def test_of_several_mistakes_the_one_whose_key_path_sorts_first_is_reported(valu
     with pytest.raises(PrepullerError) as caught:
         load_values(path)
     assert str(caught.value) == "values/prod.yml: labels.team: must be a string (got 2)"
-
-
-def test_a_key_with_a_line_break_is_still_named_with_its_file(values_dir: Path) -> None:
-    path = write(values_dir, "prod.yml", 'images: [busybox]\nresources: {requests: {"cp\\nu": 10m}}\n')
-    with pytest.raises(PrepullerError) as caught:
-        load_values(path)
-    assert str(caught.value) == (
-        "values/prod.yml: resources.requests.cp\nu: is not a known field (known: cpu, memory, ephemeral-storage) "
-        "(got 'cp\\nu')"
-    )
 
 
 def test_a_construct_error_that_quotes_no_value_quotes_none_from_a_values_file(values_dir: Path) -> None:
