@@ -765,8 +765,9 @@ def test_a_failing_shell_container_without_image_arguments_is_not_an_image_but_i
     assert row(report, "node-a")["notes"] == ["warm-cache: CrashLoopBackOff: back-off 20s restarting failed container"]
 
 
-def test_the_startup_taint_remover_is_not_an_image_but_its_failure_is_noted() -> None:
-    """startup_taint adds an init container that runs the copied busybox too, after the pulls."""
+def with_taint_remover(state: JSON) -> JSON:
+    """The kubelet-mode fixture with startup_taint's remover after the pulls (it runs the copied
+    busybox too), its container status in ``state``."""
     pod = copy.deepcopy(load("kubelet-pods.json"))
     item = pod["items"][0]
     item["spec"]["initContainers"].append(
@@ -776,11 +777,13 @@ def test_the_startup_taint_remover_is_not_an_image_but_its_failure_is_noted() ->
             "command": ["/.prepuller/busybox", "sh", "-c", "exit 1", "remove-startup-taint"],
         }
     )
-    item["status"]["initContainerStatuses"].append(
-        container_status(
-            item, "remove-startup-taint", waiting("CrashLoopBackOff", "back-off 40s restarting failed container")
-        )
-    )
+    item["status"]["initContainerStatuses"].append(container_status(item, "remove-startup-taint", state))
+    return pod
+
+
+def test_the_startup_taint_remover_is_not_an_image_but_its_failure_is_noted() -> None:
+    """startup_taint adds an init container that runs the copied busybox too, after the pulls."""
+    pod = with_taint_remover(waiting("CrashLoopBackOff", "back-off 40s restarting failed container"))
     report = status_report(pod)
     assert len(states(report, "node-a")) == 3
     assert row(report, "node-a")["notes"] == [
@@ -804,15 +807,6 @@ def test_the_startup_taint_remover_the_chart_writes_is_not_an_image() -> None:
 
 def test_a_noted_failure_without_a_message_is_its_reason_alone() -> None:
     # The taint remover's first failure, before the kubelet restarts it: terminated, without a message.
-    pod = copy.deepcopy(load("kubelet-pods.json"))
-    item = pod["items"][0]
-    item["spec"]["initContainers"].append(
-        {
-            "name": "remove-startup-taint",
-            "image": "registry.k8s.io/kubectl:v1.33.9",
-            "command": ["/.prepuller/busybox", "sh", "-c", "exit 1", "remove-startup-taint"],
-        }
-    )
     failed = {
         "terminated": {
             "exitCode": 1,
@@ -821,8 +815,7 @@ def test_a_noted_failure_without_a_message_is_its_reason_alone() -> None:
             "finishedAt": "2026-11-29T10:02:43Z",
         }
     }
-    item["status"]["initContainerStatuses"].append(container_status(item, "remove-startup-taint", failed))
-    assert row(status_report(pod), "node-a")["notes"] == ["remove-startup-taint: Error"]
+    assert row(status_report(with_taint_remover(failed)), "node-a")["notes"] == ["remove-startup-taint: Error"]
 
 
 # --- rendering ---------------------------------------------------------------------------
