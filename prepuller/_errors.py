@@ -35,10 +35,16 @@ class PrepullerError(ValueError):
         self.option = option
         self.reason = reason
         self.value = None if value is _MISSING else value
+        self._given = value
         message = f"{option}: {reason}"
         if value is not _MISSING:
             message += f" (got {_quote(value)})"
         super().__init__(message)
+
+    def at(self, option: str) -> PrepullerError:
+        """The same error named at ``option`` instead (e.g. a values-file key path): the same
+        reason, and the value quoted only if this one quoted it."""
+        return PrepullerError(option, self.reason, self._given)
 
 
 class PrepullerWarning(UserWarning):

@@ -74,7 +74,7 @@ def references_in(scopes: Sequence[Construct], option: str) -> list[ImageReferen
         discovery.add(_to_json(api_object, path, option), source=path, where=path)
     if discovery.problems:
         problem = discovery.problems[0]
-        raise PrepullerError(f"{option}: {problem.where}: {problem.field}", problem.error.reason, problem.error.value)
+        raise problem.error.at(f"{option}: {problem.where}: {problem.field}")
     return [found.reference for found in discovery.images()]
 
 

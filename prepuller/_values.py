@@ -325,10 +325,7 @@ def _check_with_construct(values: dict[str, Any], sources: dict[str, tuple[str, 
         if keys is None:  # not an option we passed (cannot happen with the schema's keys)
             raise
         where = _describe(origin.files(*keys))
-        option = f"{where}: {key_path(keys)}{rest}"
-        if str(error) == f"{error.option}: {error.reason}":  # it quotes no value ("is required")
-            raise PrepullerError(option, error.reason) from None
-        raise PrepullerError(option, error.reason, error.value) from None
+        raise error.at(f"{where}: {key_path(keys)}{rest}") from None
 
 
 def _describe(files: list[str]) -> str:
